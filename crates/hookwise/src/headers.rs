@@ -1,0 +1,121 @@
+//! Reading request headers, whatever HTTP library holds them.
+
+/// What a header lookup found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// No such header.
+    Missing,
+    /// Exactly one value.
+    One(&'a [u8]),
+    /// The header was sent more than once (ambiguous for a signature: rejected).
+    Many,
+}
+
+/// Read access to request headers. Implemented for `http::HeaderMap` (1.x) here,
+/// for actix-web's map in `hookwise-actix`, and for [`HeaderList`].
+///
+/// `name` is always passed in lowercase.
+pub trait Headers {
+    /// Looks a header up by its lowercase name.
+    fn lookup(&self, name: &str) -> Lookup<'_>;
+}
+
+impl Headers for http::HeaderMap {
+    fn lookup(&self, name: &str) -> Lookup<'_> {
+        let mut it = self.get_all(name).iter();
+        match (it.next(), it.next()) {
+            (None, _) => Lookup::Missing,
+            (Some(v), None) => Lookup::One(v.as_bytes()),
+            (Some(_), Some(_)) => Lookup::Many,
+        }
+    }
+}
+
+/// Headers as a list of `(name, value)` pairs: for the CLI, tests and any
+/// framework without an `http` map.
+///
+/// ```
+/// use hookwise::{HeaderList, Headers, Lookup};
+/// let h = HeaderList::parse("X-Hub-Signature-256: sha256=00\nX-GitHub-Event: push\n").unwrap();
+/// assert_eq!(h.lookup("x-github-event"), Lookup::One(b"push"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderList(Vec<(String, Vec<u8>)>);
+
+impl HeaderList {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a header.
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) {
+        self.0.push((name.into(), value.into()));
+    }
+    /// Adds a header, builder style.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        self.push(name, value);
+        self
+    }
+    /// Parses `Name: value` lines, as copied from a request log. Blank lines and
+    /// a leading request line (`POST /path HTTP/1.1`) are skipped.
+    ///
+    /// # Errors
+    /// The 1-based number of the first line without a colon.
+    pub fn parse(text: &str) -> Result<Self, usize> {
+        let mut out = Self::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || (i == 0 && line.contains(" HTTP/")) {
+                continue;
+            }
+            let (name, value) = line.split_once(':').ok_or(i + 1)?;
+            out.push(name.trim(), value.trim().as_bytes().to_vec());
+        }
+        Ok(out)
+    }
+    /// The pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+    }
+}
+
+impl Headers for HeaderList {
+    fn lookup(&self, name: &str) -> Lookup<'_> {
+        let mut it = self.0.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+        match (it.next(), it.next()) {
+            (None, _) => Lookup::Missing,
+            (Some((_, v)), None) => Lookup::One(v),
+            (Some(_), Some(_)) => Lookup::Many,
+        }
+    }
+}
+
+impl<N: Into<String>, V: Into<Vec<u8>>> FromIterator<(N, V)> for HeaderList {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        Self(iter.into_iter().map(|(n, v)| (n.into(), v.into())).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_map_lookup_reports_duplicates() {
+        let mut m = http::HeaderMap::new();
+        m.append("x-a", http::HeaderValue::from_static("1"));
+        m.append("x-b", http::HeaderValue::from_static("1"));
+        m.append("x-b", http::HeaderValue::from_static("2"));
+        assert_eq!(m.lookup("x-a"), Lookup::One(b"1"));
+        assert_eq!(m.lookup("x-b"), Lookup::Many);
+        assert_eq!(m.lookup("x-c"), Lookup::Missing);
+    }
+
+    #[test]
+    fn list_parse_skips_request_line_and_rejects_garbage() {
+        let h = HeaderList::parse("POST /hook HTTP/1.1\r\nA: b\r\n\r\n").unwrap();
+        assert_eq!(h.lookup("a"), Lookup::One(b"b"));
+        assert_eq!(HeaderList::parse("A: b\nnocolon"), Err(2));
+    }
+}

@@ -1,0 +1,612 @@
+//! The HMAC engine behind every HMAC preset, and the generic builder.
+//!
+//! A scheme is data: which headers carry the signature, timestamp and id, how the
+//! signature is written, and the signed-content template (literal bytes, id,
+//! timestamp, body, URL, method). Verification feeds the template parts into a
+//! clone of the pre-keyed HMAC state one after another: the signed content is
+//! never concatenated into a new buffer.
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG};
+use super::{Pending, PreparedKey, SignParams, SignedRequest, body_fields, replay_key_for, secret_bytes};
+use crate::headers::Lookup;
+use crate::timestamp::TimestampFormat;
+use crate::{ConfigError, Delivery, HeaderList, Key, Reason, Rejection, RequestParts, Tolerance};
+
+/// Most candidate entries a signature list may carry; more is rejected (400).
+pub const MAX_SIGNATURE_ENTRIES: usize = 64;
+
+/// How the signature header's value is laid out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignatureFormat {
+    /// One signature after a fixed prefix: `sha256=<hex>`, `v0=<hex>`, or bare (`""`).
+    Prefixed(Cow<'static, str>),
+    /// A list of `key<kv>value` entries separated by `separator`; entries whose key is
+    /// `version` are signatures, others are ignored. `timestamp_key` names the entry
+    /// that carries the timestamp (Stripe `t`, Paddle `ts`).
+    List {
+        /// Between entries: `,` (Stripe, PagerDuty), `;` (Paddle), ` ` (Standard Webhooks).
+        separator: char,
+        /// Between key and value: `=` or `,` (Standard Webhooks `v1,<b64>`).
+        kv: char,
+        /// The signature version to check (`v1`, `h1`).
+        version: Cow<'static, str>,
+        /// The key of the timestamp entry, if the list carries one.
+        timestamp_key: Option<Cow<'static, str>>,
+    },
+}
+
+/// Where a value (timestamp, id, event type) comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Not available.
+    None,
+    /// A header (lowercase name).
+    Header(Cow<'static, str>),
+    /// The signature header's list (`timestamp_key` of [`SignatureFormat::List`]).
+    SignatureList,
+    /// A field of the JSON body, as a path of object keys (read after verification).
+    Body(Vec<Cow<'static, str>>),
+}
+
+impl Source {
+    /// A body field from a dotted path, e.g. `event.type`.
+    pub fn body(path: &'static str) -> Self {
+        Self::Body(path.split('.').map(Cow::Borrowed).collect())
+    }
+}
+
+/// One part of the signed content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Literal bytes, e.g. `v0:` or `.`.
+    Literal(Cow<'static, [u8]>),
+    /// The delivery id, verbatim from its header.
+    Id,
+    /// The timestamp, verbatim as sent.
+    Timestamp,
+    /// The raw body.
+    Body,
+    /// The public URL (configured; see [`HmacScheme::url`]).
+    Url,
+    /// The request method.
+    Method,
+    /// The `payload` field of a form-encoded body, or the raw body otherwise (Gitea).
+    FormPayloadOrBody,
+}
+
+impl Part {
+    /// Parses a template such as `{id}.{timestamp}.{body}` (also `{ts}`, `{url}`,
+    /// `{method}`); anything outside braces is literal.
+    ///
+    /// # Errors
+    /// An unknown placeholder or an unclosed brace.
+    pub fn parse_template(template: &str) -> Result<Vec<Self>, ConfigError> {
+        let mut parts = Vec::new();
+        let mut rest = template;
+        while !rest.is_empty() {
+            if let Some(open) = rest.find('{') {
+                if open > 0 {
+                    parts.push(Self::Literal(Cow::Owned(rest[..open].as_bytes().to_vec())));
+                }
+                let close = rest[open..].find('}').ok_or(ConfigError::Scheme("unclosed `{` in template".into()))? + open;
+                parts.push(match &rest[open + 1..close] {
+                    "id" => Self::Id,
+                    "timestamp" | "ts" => Self::Timestamp,
+                    "body" => Self::Body,
+                    "url" => Self::Url,
+                    "method" => Self::Method,
+                    other => return Err(ConfigError::Scheme(format!("unknown template placeholder `{{{other}}}`").into())),
+                });
+                rest = &rest[close + 1..];
+            } else {
+                parts.push(Self::Literal(Cow::Owned(rest.as_bytes().to_vec())));
+                rest = "";
+            }
+        }
+        if !parts.iter().any(|p| matches!(p, Self::Body | Self::FormPayloadOrBody)) {
+            return Err(ConfigError::Scheme("the template must include {body}".into()));
+        }
+        Ok(parts)
+    }
+}
+
+/// Where one sender variant puts its signature, timestamp and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderSet {
+    pub(crate) signature: Cow<'static, str>,
+    pub(crate) format: SignatureFormat,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) encoding: Encoding,
+    pub(crate) timestamp: Source,
+    pub(crate) id: Source,
+}
+
+/// How the secret string becomes HMAC key bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretEncoding {
+    /// The secret's UTF-8 bytes as given, prefixes included (Stripe `whsec_…`,
+    /// Paddle `pdl_…`, GitHub, Slack, …).
+    Raw,
+    /// Strip an optional `whsec_` prefix, then base64-decode (Standard Webhooks,
+    /// Svix, GitLab signing tokens). Padding is optional: `whsec_` secrets copied
+    /// without their trailing `=` are accepted, as the reference Python library
+    /// does; characters outside the standard alphabet are refused at start-up.
+    WhsecBase64,
+}
+
+/// An HMAC scheme: a preset or your own, built with [`HmacScheme::builder`].
+#[derive(Clone, Debug)]
+pub struct HmacScheme {
+    pub(crate) provider: Cow<'static, str>,
+    pub(crate) sets: Vec<HeaderSet>,
+    pub(crate) template: Vec<Part>,
+    pub(crate) event: Source,
+    pub(crate) timestamp_format: TimestampFormat,
+    pub(crate) secret_encoding: SecretEncoding,
+    pub(crate) tolerance: Tolerance,
+    pub(crate) url: Option<String>,
+    pub(crate) url_is_origin: bool,
+}
+
+impl HmacScheme {
+    /// Starts a custom HMAC scheme: provider name, signature header, algorithm.
+    ///
+    /// ```
+    /// use hookwise::scheme::{Algorithm, Encoding, HmacScheme};
+    /// let scheme = HmacScheme::builder("acme", "X-Acme-Signature", Algorithm::Sha256)
+    ///     .prefix("sha256=")
+    ///     .encoding(Encoding::Hex)
+    ///     .timestamp_header("X-Acme-Timestamp")
+    ///     .template("{timestamp}.{body}").unwrap()
+    ///     .build();
+    /// let v = hookwise::Verifier::builder(scheme).secret("s3cret").unwrap()
+    ///     .clock(hookwise::FixedClock::new(1_700_000_000)).build().unwrap();
+    /// # let _ = v;
+    /// ```
+    pub fn builder(provider: impl Into<Cow<'static, str>>, header: &str, algorithm: Algorithm) -> HmacBuilder {
+        HmacBuilder {
+            scheme: Self {
+                provider: provider.into(),
+                sets: vec![HeaderSet {
+                    signature: Cow::Owned(header.to_ascii_lowercase()),
+                    format: SignatureFormat::Prefixed(Cow::Borrowed("")),
+                    algorithm,
+                    encoding: Encoding::Hex,
+                    timestamp: Source::None,
+                    id: Source::None,
+                }],
+                template: vec![Part::Body],
+                event: Source::None,
+                timestamp_format: TimestampFormat::UnixSeconds,
+                secret_encoding: SecretEncoding::Raw,
+                tolerance: Tolerance::default(),
+                url: None,
+                url_is_origin: false,
+            },
+        }
+    }
+
+    pub(crate) fn needs_url(&self) -> bool {
+        self.template.contains(&Part::Url)
+    }
+
+    pub(crate) fn has_timestamp(&self) -> bool {
+        self.sets.iter().any(|s| s.timestamp != Source::None)
+    }
+
+    pub(crate) fn prepare(&self, index: usize, key: &Key) -> Result<PreparedKey, ConfigError> {
+        let bytes = secret_bytes(&self.provider, self.secret_encoding, key.secret.expose())?;
+        let mut macs: Vec<KeyedMac> = Vec::with_capacity(2);
+        for set in &self.sets {
+            if !macs.iter().any(|m| m.algorithm() == set.algorithm) {
+                macs.push(KeyedMac::new(set.algorithm, &bytes));
+            }
+        }
+        Ok(PreparedKey::hmac(index, key, macs))
+    }
+
+    pub(crate) fn check_headers(&self, req: &RequestParts<'_>, now: i64, tolerance: &Tolerance) -> Result<Pending, Rejection> {
+        let h = req.headers;
+        let found = self.sets.iter().enumerate().find_map(|(i, s)| match h.lookup(&s.signature) {
+            Lookup::Missing => None,
+            l => Some((i, s, l)),
+        });
+        let Some((set_index, set, lookup)) = found else {
+            let names: Vec<&str> = self.sets.iter().map(|s| s.signature.as_ref()).collect();
+            return Err(Rejection::new(Reason::MissingSignature, format!("no signature header ({})", names.join(" or ")))
+                .header(self.sets[0].signature.clone()));
+        };
+        let Lookup::One(value) = lookup else {
+            return Err(Rejection::new(Reason::MalformedHeader, "signature header sent more than once").header(set.signature.clone()));
+        };
+        let mut p = Pending { set: set_index, ..Pending::default() };
+        let mut ts_raw: Option<&[u8]> = None;
+        match &set.format {
+            SignatureFormat::Prefixed(prefix) => {
+                let pre = prefix.as_bytes();
+                if value.len() < pre.len() || !value[..pre.len()].eq_ignore_ascii_case(pre) {
+                    return Err(malformed(set, format!("signature does not start with `{prefix}`")));
+                }
+                let sig = set.encoding.decode(&value[pre.len()..]).ok_or_else(|| malformed(set, "signature is not valid encoding"))?;
+                p.candidates = 1;
+                p.signatures.push(sig);
+            }
+            SignatureFormat::List { separator, kv, version, timestamp_key } => {
+                let mut entries = 0usize;
+                for entry in value.split(|b| u32::from(*b) == u32::from(*separator)) {
+                    let entry = entry.trim_ascii();
+                    if entry.is_empty() {
+                        continue;
+                    }
+                    entries += 1;
+                    if entries > MAX_SIGNATURE_ENTRIES {
+                        return Err(malformed(set, format!("more than {MAX_SIGNATURE_ENTRIES} entries in the signature list")));
+                    }
+                    let Some(pos) = entry.iter().position(|b| u32::from(*b) == u32::from(*kv)) else {
+                        continue; // junk entry, ignored like an unknown version
+                    };
+                    let (k, v) = (&entry[..pos], &entry[pos + 1..]);
+                    if k == version.as_bytes() {
+                        p.candidates += 1;
+                        if let Some(sig) = set.encoding.decode(v) {
+                            if !p.signatures.contains(&sig) {
+                                p.signatures.push(sig);
+                            }
+                        }
+                    } else if timestamp_key.as_deref().is_some_and(|t| k == t.as_bytes()) {
+                        if ts_raw.is_some() {
+                            return Err(malformed(set, "more than one timestamp in the signature header"));
+                        }
+                        ts_raw = Some(v);
+                    }
+                }
+                if p.candidates == 0 {
+                    return Err(malformed(set, format!("no `{version}` signature in the list (only unknown versions or junk)")));
+                }
+            }
+        }
+        // Timestamp.
+        match &set.timestamp {
+            Source::None | Source::Body(_) => {}
+            Source::SignatureList => {
+                let raw = ts_raw.ok_or_else(|| Rejection::new(Reason::MalformedHeader, "signature header has no timestamp").header(set.signature.clone()))?;
+                p.timestamp = Some(self.parse_ts(raw, set.signature.clone())?);
+                p.ts_raw = raw.to_vec();
+            }
+            Source::Header(name) => {
+                let raw = one(h, name)?;
+                p.timestamp = Some(self.parse_ts(raw, name.clone())?);
+                p.ts_raw = raw.to_vec();
+            }
+        }
+        if let Some(ts) = p.timestamp {
+            check_window(tolerance, ts, now)?;
+        }
+        // Id.
+        if let Source::Header(name) = &set.id {
+            match h.lookup(name) {
+                Lookup::One(v) => p.id = Some(utf8(v, name)?),
+                Lookup::Many => return Err(Rejection::new(Reason::MalformedHeader, "id header sent more than once").header(name.clone())),
+                Lookup::Missing if self.template.contains(&Part::Id) => {
+                    return Err(Rejection::new(Reason::MissingHeader, "no delivery id header").header(name.clone()));
+                }
+                Lookup::Missing => {}
+            }
+        }
+        if let Source::Header(name) = &self.event {
+            if let Lookup::One(v) = h.lookup(name) {
+                p.event = std::str::from_utf8(v).ok().map(str::to_owned);
+            }
+        }
+        if self.template.contains(&Part::Method) {
+            p.method = req.method.to_owned();
+        }
+        if self.needs_url() {
+            let base = self.url.as_deref().unwrap_or_default();
+            p.url = if self.url_is_origin { format!("{}{}", base.trim_end_matches('/'), req.uri) } else { base.to_owned() };
+        }
+        if self.template.contains(&Part::FormPayloadOrBody) {
+            p.form = matches!(h.lookup("content-type"), Lookup::One(ct) if ct.len() >= 33 && ct[..33].eq_ignore_ascii_case(b"application/x-www-form-urlencoded"));
+        }
+        Ok(p)
+    }
+
+    fn parse_ts(&self, raw: &[u8], header: Cow<'static, str>) -> Result<i64, Rejection> {
+        self.timestamp_format.parse(raw).ok_or_else(|| Rejection::new(Reason::MalformedHeader, "timestamp is not valid").header(header))
+    }
+
+    fn feed(&self, p: &Pending, body: &[u8], payload: Option<&[u8]>, f: &mut dyn FnMut(&[u8])) {
+        for part in &self.template {
+            match part {
+                Part::Literal(l) => f(l),
+                Part::Id => f(p.id.as_deref().unwrap_or_default().as_bytes()),
+                Part::Timestamp => f(&p.ts_raw),
+                Part::Body => f(body),
+                Part::Url => f(p.url.as_bytes()),
+                Part::Method => f(p.method.as_bytes()),
+                Part::FormPayloadOrBody => f(payload.unwrap_or(body)),
+            }
+        }
+    }
+
+    pub(crate) fn verify_body(&self, mut p: Pending, body: &[u8], keys: &[PreparedKey], now: i64, tolerance: &Tolerance) -> Result<Delivery, Rejection> {
+        let set = &self.sets[p.set];
+        let payload = if p.form { form_payload(body) } else { None };
+        let mut tag = [0u8; MAX_TAG];
+        let mut keys_tried = 0;
+        let mut matched: Option<(usize, usize)> = None;
+        for key in keys.iter().filter(|k| k.active_at(now)) {
+            keys_tried += 1;
+            let Some(mac) = key.mac(set.algorithm) else { continue };
+            let n = mac.compute(&mut |f| self.feed(&p, body, payload.as_deref(), f), &mut tag);
+            let computed = &tag[..n];
+            let mut hit = None;
+            for (i, sig) in p.signatures.iter().enumerate() {
+                // Length is public (it follows the algorithm); the bytes are compared in constant time.
+                if sig.len() == n && bool::from(sig.as_slice().ct_eq(computed)) && hit.is_none() {
+                    hit = Some(i);
+                }
+            }
+            if let Some(i) = hit {
+                matched = Some((key.index, i));
+                break;
+            }
+        }
+        let Some((key_index, sig_index)) = matched else {
+            let mut r = Rejection::new(Reason::SignatureMismatch, "no signature matches any key")
+                .header(set.signature.clone())
+                .tried(p.candidates, keys_tried)
+                .body_len(body.len());
+            if keys_tried == 0 {
+                r = r.hint("no key is inside its validity window");
+            }
+            return Err(r);
+        };
+        let fields = body_fields(body, [&set.id, &self.event, &set.timestamp]);
+        let [id_b, event_b, ts_b] = fields;
+        if let Source::Body(_) = &set.timestamp {
+            let raw = ts_b.ok_or_else(|| Rejection::new(Reason::MalformedHeader, "the signed body has no timestamp field"))?;
+            let ts = self.timestamp_format.parse(raw.as_bytes()).ok_or_else(|| Rejection::new(Reason::MalformedHeader, "body timestamp is not valid"))?;
+            check_window(tolerance, ts, now)?;
+            p.timestamp = Some(ts);
+        }
+        let id_is_signed = match &set.id {
+            Source::Body(_) => true,
+            Source::Header(_) => self.template.contains(&Part::Id),
+            _ => false,
+        };
+        let id = id_b.or(p.id.take());
+        let event_type = event_b.or(p.event.take());
+        let replay_key = replay_key_for(&self.provider, id.as_deref().filter(|_| id_is_signed), &p.signatures[sig_index]);
+        Ok(Delivery {
+            provider: self.provider.clone(),
+            id,
+            id_is_signed,
+            timestamp: p.timestamp,
+            event_type,
+            key: keys[key_index].name.clone(),
+            replay_key,
+        })
+    }
+
+    pub(crate) fn sign(&self, key: &Key, body: &[u8], params: &SignParams<'_>) -> Result<SignedRequest, ConfigError> {
+        let set = &self.sets[0];
+        let bytes = secret_bytes(&self.provider, self.secret_encoding, key.secret.expose())?;
+        let mac = KeyedMac::new(set.algorithm, &bytes);
+        let ts = params.timestamp.map(|t| self.timestamp_format.format(t));
+        let id = params.id.map_or_else(|| format!("msg_{}", &hex::encode(Sha256::digest(body))[..24]), str::to_owned);
+        let url = params.url.map(str::to_owned).or_else(|| self.url.clone()).unwrap_or_default();
+        let p = Pending {
+            id: Some(id.clone()),
+            ts_raw: ts.clone().unwrap_or_default().into_bytes(),
+            url,
+            method: params.method.unwrap_or("POST").to_owned(),
+            form: false,
+            ..Pending::default()
+        };
+        if self.needs_url() && p.url.is_empty() {
+            return Err(ConfigError::Scheme(format!("{} signs the URL: pass the notification URL", self.provider).into()));
+        }
+        let needs_ts = matches!(set.timestamp, Source::Header(_) | Source::SignatureList);
+        if needs_ts && ts.is_none() {
+            return Err(ConfigError::Scheme(format!("{} signs a timestamp: pass one", self.provider).into()));
+        }
+        let tag = mac.tag(&{
+            let mut buf = Vec::new();
+            self.feed(&p, body, None, &mut |b| buf.extend_from_slice(b));
+            buf
+        });
+        let sig = set.encoding.encode(&tag);
+        let value = match &set.format {
+            SignatureFormat::Prefixed(prefix) => format!("{prefix}{sig}"),
+            SignatureFormat::List { separator, kv, version, timestamp_key } => match (timestamp_key, &ts) {
+                (Some(k), Some(t)) => format!("{k}{kv}{t}{separator}{version}{kv}{sig}"),
+                _ => format!("{version}{kv}{sig}"),
+            },
+        };
+        let mut headers = HeaderList::new();
+        headers.push(canonical(&set.signature), value);
+        if let (Source::Header(name), Some(t)) = (&set.timestamp, &ts) {
+            headers.push(canonical(name), t.clone());
+        }
+        if let Source::Header(name) = &set.id {
+            headers.push(canonical(name), id);
+        }
+        if let (Source::Header(name), Some(ev)) = (&self.event, params.event) {
+            headers.push(canonical(name), ev);
+        }
+        Ok(SignedRequest { headers, body: body.to_vec() })
+    }
+}
+
+/// Header names as senders usually write them (`x-hub-signature-256` → `X-Hub-Signature-256`).
+fn canonical(lower: &str) -> String {
+    lower
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map_or_else(String::new, |f| f.to_ascii_uppercase().to_string() + c.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn malformed(set: &HeaderSet, detail: impl Into<Cow<'static, str>>) -> Rejection {
+    Rejection::new(Reason::MalformedHeader, detail).header(set.signature.clone())
+}
+
+pub(crate) fn one<'h>(h: &'h dyn crate::Headers, name: &Cow<'static, str>) -> Result<&'h [u8], Rejection> {
+    match h.lookup(name) {
+        Lookup::One(v) => Ok(v),
+        Lookup::Missing => Err(Rejection::new(Reason::MissingHeader, format!("no `{name}` header")).header(name.clone())),
+        Lookup::Many => Err(Rejection::new(Reason::MalformedHeader, format!("`{name}` sent more than once")).header(name.clone())),
+    }
+}
+
+fn utf8(v: &[u8], name: &Cow<'static, str>) -> Result<String, Rejection> {
+    std::str::from_utf8(v)
+        .ok()
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .map(str::to_owned)
+        .ok_or_else(|| Rejection::new(Reason::MalformedHeader, "id is empty, too long or not UTF-8").header(name.clone()))
+}
+
+pub(crate) fn check_window(tolerance: &Tolerance, ts: i64, now: i64) -> Result<(), Rejection> {
+    use crate::clock::TimestampError;
+    tolerance.check(ts, now).map_err(|e| match e {
+        TimestampError::TooOld(skew) => Rejection::new(Reason::TimestampTooOld, "timestamp is older than the tolerance").skew(skew),
+        TimestampError::InFuture(skew) => Rejection::new(Reason::TimestampInFuture, "timestamp is further in the future than the tolerance").skew(skew),
+    })
+}
+
+fn form_payload(body: &[u8]) -> Option<Vec<u8>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == "payload").map(|(_, v)| v.into_bytes())
+}
+
+/// Builds a custom [`HmacScheme`]. See [`HmacScheme::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct HmacBuilder {
+    scheme: HmacScheme,
+}
+
+impl HmacBuilder {
+    fn set(&mut self) -> &mut HeaderSet {
+        &mut self.scheme.sets[0]
+    }
+    /// A fixed prefix before the signature (`sha256=`).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.set().format = SignatureFormat::Prefixed(Cow::Owned(prefix.to_owned()));
+        self
+    }
+    /// The header carries a list of signatures (see [`SignatureFormat::List`]).
+    pub fn format(mut self, format: SignatureFormat) -> Self {
+        self.set().format = format;
+        self
+    }
+    /// Hex or base64.
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.set().encoding = encoding;
+        self
+    }
+    /// The timestamp header (integer seconds unless [`HmacBuilder::timestamp_format`] says otherwise).
+    pub fn timestamp_header(mut self, name: &str) -> Self {
+        self.set().timestamp = Source::Header(Cow::Owned(name.to_ascii_lowercase()));
+        self
+    }
+    /// Where the timestamp is.
+    pub fn timestamp(mut self, source: Source) -> Self {
+        self.set().timestamp = source;
+        self
+    }
+    /// How the timestamp is written.
+    pub fn timestamp_format(mut self, f: TimestampFormat) -> Self {
+        self.scheme.timestamp_format = f;
+        self
+    }
+    /// The delivery id header.
+    pub fn id_header(mut self, name: &str) -> Self {
+        self.set().id = Source::Header(Cow::Owned(name.to_ascii_lowercase()));
+        self
+    }
+    /// Where the delivery id is.
+    pub fn id(mut self, source: Source) -> Self {
+        self.set().id = source;
+        self
+    }
+    /// Where the event type is.
+    pub fn event(mut self, source: Source) -> Self {
+        self.scheme.event = source;
+        self
+    }
+    /// The signed content, e.g. `{timestamp}.{body}`.
+    ///
+    /// # Errors
+    /// An unknown placeholder, an unclosed brace, or no `{body}`.
+    pub fn template(mut self, template: &str) -> Result<Self, ConfigError> {
+        self.scheme.template = Part::parse_template(template)?;
+        Ok(self)
+    }
+    /// The signed content as parts.
+    pub fn parts(mut self, parts: Vec<Part>) -> Self {
+        self.scheme.template = parts;
+        self
+    }
+    /// How the secret string becomes key bytes.
+    pub fn secret_encoding(mut self, e: SecretEncoding) -> Self {
+        self.scheme.secret_encoding = e;
+        self
+    }
+    /// The default tolerance for this scheme.
+    pub fn tolerance(mut self, t: Tolerance) -> Self {
+        self.scheme.tolerance = t;
+        self
+    }
+    /// The public URL that the sender signs.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.scheme.url = Some(url.into());
+        self
+    }
+    /// The public origin (`https://host`); the signed URL is the origin plus the
+    /// request target as received.
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        self.scheme.url = Some(origin.into());
+        self.scheme.url_is_origin = true;
+        self
+    }
+    /// Another header set tried when the first one's signature header is absent
+    /// (e.g. `svix-*` next to `webhook-*`, or a legacy SHA-1 header).
+    pub fn alternate(mut self, set: HeaderSet) -> Self {
+        self.scheme.sets.push(set);
+        self
+    }
+    /// The scheme.
+    pub fn build(self) -> crate::Scheme {
+        crate::Scheme::hmac(self.scheme)
+    }
+}
+
+impl HeaderSet {
+    /// A header set: signature header, its format, algorithm and encoding.
+    pub fn new(signature: &str, format: SignatureFormat, algorithm: Algorithm, encoding: Encoding) -> Self {
+        Self { signature: Cow::Owned(signature.to_ascii_lowercase()), format, algorithm, encoding, timestamp: Source::None, id: Source::None }
+    }
+    /// Where this set's timestamp is.
+    #[must_use]
+    pub fn timestamp(mut self, source: Source) -> Self {
+        self.timestamp = source;
+        self
+    }
+    /// Where this set's id is.
+    #[must_use]
+    pub fn id(mut self, source: Source) -> Self {
+        self.id = source;
+        self
+    }
+}

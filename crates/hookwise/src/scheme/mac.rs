@@ -1,0 +1,123 @@
+//! Keyed HMAC states, built once per key and cloned per request.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
+use sha2::{Sha256, Sha512};
+
+/// The hash behind an HMAC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// HMAC-SHA1 (legacy senders: GitHub `X-Hub-Signature`, Intercom, Twilio).
+    Sha1,
+    /// HMAC-SHA256 (nearly everyone).
+    Sha256,
+    /// HMAC-SHA512.
+    Sha512,
+}
+
+/// How signature bytes are written in a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// Hexadecimal (either case accepted).
+    Hex,
+    /// Standard base64 with padding.
+    Base64,
+}
+
+impl Encoding {
+    pub(crate) fn decode(self, s: &[u8]) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        match self {
+            Self::Hex => hex::decode(s).ok(),
+            Self::Base64 => base64::engine::general_purpose::STANDARD.decode(s).ok(),
+        }
+    }
+    pub(crate) fn encode(self, b: &[u8]) -> String {
+        use base64::Engine as _;
+        match self {
+            Self::Hex => hex::encode(b),
+            Self::Base64 => base64::engine::general_purpose::STANDARD.encode(b),
+        }
+    }
+}
+
+/// The longest tag (SHA-512).
+pub(crate) const MAX_TAG: usize = 64;
+
+/// A pre-keyed HMAC state.
+#[derive(Clone)]
+pub(crate) enum KeyedMac {
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl KeyedMac {
+    pub(crate) fn new(alg: Algorithm, key: &[u8]) -> Self {
+        // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+        match alg {
+            Algorithm::Sha1 => Self::Sha1(<Hmac<Sha1> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
+            Algorithm::Sha256 => Self::Sha256(<Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
+            Algorithm::Sha512 => Self::Sha512(<Hmac<Sha512> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
+        }
+    }
+
+    pub(crate) const fn algorithm(&self) -> Algorithm {
+        match self {
+            Self::Sha1(_) => Algorithm::Sha1,
+            Self::Sha256(_) => Algorithm::Sha256,
+            Self::Sha512(_) => Algorithm::Sha512,
+        }
+    }
+
+    /// Clones the keyed state, feeds it, and writes the tag into `out`.
+    pub(crate) fn compute(&self, feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])), out: &mut [u8; MAX_TAG]) -> usize {
+        fn run<M: Mac + Clone>(m: &M, feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])), out: &mut [u8; MAX_TAG]) -> usize {
+            let mut m = m.clone();
+            feed(&mut |b| m.update(b));
+            let tag = m.finalize().into_bytes();
+            out[..tag.len()].copy_from_slice(&tag);
+            tag.len()
+        }
+        match self {
+            Self::Sha1(m) => run(m, feed, out),
+            Self::Sha256(m) => run(m, feed, out),
+            Self::Sha512(m) => run(m, feed, out),
+        }
+    }
+
+    /// One-shot tag over a single buffer.
+    pub(crate) fn tag(&self, data: &[u8]) -> Vec<u8> {
+        let mut out = [0u8; MAX_TAG];
+        let n = self.compute(&mut |f| f(data), &mut out);
+        out[..n].to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc4231_case_2() {
+        let m = KeyedMac::new(Algorithm::Sha256, b"Jefe");
+        assert_eq!(
+            hex::encode(m.tag(b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let m = KeyedMac::new(Algorithm::Sha512, b"Jefe");
+        assert_eq!(
+            hex::encode(m.tag(b"what do ya want for nothing?")),
+            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+        );
+    }
+
+    #[test]
+    fn incremental_equals_one_shot() {
+        let m = KeyedMac::new(Algorithm::Sha1, b"k");
+        let mut out = [0u8; MAX_TAG];
+        let n = m.compute(&mut |f| { f(b"ab"); f(b""); f(b"c"); }, &mut out);
+        assert_eq!(&out[..n], m.tag(b"abc").as_slice());
+        assert_eq!(n, 20);
+    }
+}

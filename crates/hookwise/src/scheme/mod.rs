@@ -1,0 +1,287 @@
+//! Schemes: how a sender proves itself, and how to check it.
+//!
+//! Presets for every supported sender live in [`crate::providers`]; this module
+//! holds the engines behind them (one file per kind: [`hmac`], [`token`],
+//! [`basic`], [`mailgun`]) and the generic HMAC builder.
+
+pub mod basic;
+pub mod hmac;
+pub mod mac;
+pub mod mailgun;
+pub mod token;
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+pub use self::basic::BasicAuth;
+pub use self::hmac::{HeaderSet, HmacBuilder, HmacScheme, Part, SecretEncoding, SignatureFormat, Source};
+pub use self::mac::{Algorithm, Encoding};
+pub use self::token::TokenScheme;
+use self::mac::KeyedMac;
+use crate::{ConfigError, Delivery, HeaderList, Key, Rejection, RequestParts, Tolerance};
+
+/// How a sender authenticates its deliveries. Build one with a preset from
+/// [`crate::providers`] or with [`HmacScheme::builder`], [`TokenScheme::new`] or
+/// [`BasicAuth::new`].
+#[derive(Clone, Debug)]
+pub struct Scheme(pub(crate) Kind);
+
+#[derive(Clone, Debug)]
+pub(crate) enum Kind {
+    Hmac(HmacScheme),
+    Token(TokenScheme),
+    Basic(BasicAuth),
+    Mailgun(mailgun::Mailgun),
+}
+
+/// Inputs for [`Scheme::sign`] beyond the body.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignParams<'a> {
+    /// Unix seconds (required by timestamped schemes).
+    pub timestamp: Option<i64>,
+    /// Delivery id (default: derived from the body's hash).
+    pub id: Option<&'a str>,
+    /// The URL signed by URL-signing senders (Square, HubSpot).
+    pub url: Option<&'a str>,
+    /// The method (HubSpot; default `POST`).
+    pub method: Option<&'a str>,
+    /// The event type to put in the event header, if the sender has one.
+    pub event: Option<&'a str>,
+}
+
+/// What [`Scheme::sign`] produces: the headers the sender would send, and the
+/// body (unchanged, except for senders that sign inside the body, like Mailgun).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// Headers to send.
+    pub headers: HeaderList,
+    /// Body to send.
+    pub body: Vec<u8>,
+}
+
+impl Scheme {
+    pub(crate) const fn hmac(s: HmacScheme) -> Self {
+        Self(Kind::Hmac(s))
+    }
+
+    /// The provider name (`github`, `stripe`, …).
+    pub fn provider(&self) -> &str {
+        match &self.0 {
+            Kind::Hmac(s) => &s.provider,
+            Kind::Token(s) => &s.provider,
+            Kind::Basic(s) => &s.provider,
+            Kind::Mailgun(_) => "mailgun",
+        }
+    }
+
+    /// The sender's default tolerance, for timestamped schemes.
+    pub fn default_tolerance(&self) -> Tolerance {
+        match &self.0 {
+            Kind::Hmac(s) => s.tolerance,
+            _ => Tolerance::default(),
+        }
+    }
+
+    /// Whether the scheme signs a timestamp (and so checks the window).
+    pub fn is_timestamped(&self) -> bool {
+        match &self.0 {
+            Kind::Hmac(s) => s.has_timestamp(),
+            Kind::Mailgun(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Overrides the default tolerance of this scheme.
+    #[must_use]
+    pub fn with_tolerance(mut self, t: Tolerance) -> Self {
+        if let Kind::Hmac(s) = &mut self.0 {
+            s.tolerance = t;
+        }
+        self
+    }
+
+    /// Signs `body` the way this sender would, with `secret` (as the sender shows
+    /// it). For tests, the CLI and your own senders.
+    ///
+    /// ```
+    /// use hookwise::{providers, scheme::SignParams, Lookup, Headers};
+    /// let signed = providers::github()
+    ///     .sign("It's a Secret to Everybody", b"Hello, World!", &SignParams::default())
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     signed.headers.lookup("x-hub-signature-256"),
+    ///     Lookup::One(b"sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// A bad secret, or a parameter the scheme needs (timestamp, URL) missing.
+    pub fn sign(&self, secret: impl AsRef<[u8]>, body: &[u8], params: &SignParams<'_>) -> Result<SignedRequest, ConfigError> {
+        let key = Key::new(secret)?;
+        match &self.0 {
+            Kind::Hmac(s) => s.sign(&key, body, params),
+            Kind::Token(s) => Ok(s.sign(&key, body)),
+            Kind::Basic(s) => Ok(s.sign(&key, body)),
+            Kind::Mailgun(s) => s.sign(&key, body, params),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        match &self.0 {
+            Kind::Hmac(s) if s.needs_url() && s.url.as_deref().is_none_or(str::is_empty) => {
+                Err(ConfigError::Scheme(format!("{} signs the notification URL: configure it", s.provider).into()))
+            }
+            Kind::Hmac(s) if s.sets.is_empty() || s.template.is_empty() => Err(ConfigError::Scheme("empty scheme".into())),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn prepare(&self, index: usize, key: &Key) -> Result<PreparedKey, ConfigError> {
+        match &self.0 {
+            Kind::Hmac(s) => s.prepare(index, key),
+            Kind::Token(_) | Kind::Basic(_) => Ok(PreparedKey::digest(index, key)),
+            Kind::Mailgun(_) => Ok(PreparedKey::hmac(index, key, vec![KeyedMac::new(Algorithm::Sha256, key.secret.expose())])),
+        }
+    }
+
+    pub(crate) fn check_headers(&self, req: &RequestParts<'_>, keys: &[PreparedKey], now: i64, tol: &Tolerance) -> Result<Pending, Rejection> {
+        match &self.0 {
+            Kind::Hmac(s) => s.check_headers(req, now, tol),
+            Kind::Token(s) => s.check(req, keys, now),
+            Kind::Basic(s) => s.check(req, keys, now),
+            Kind::Mailgun(_) => Ok(Pending::default()),
+        }
+    }
+
+    pub(crate) fn verify_body(&self, p: Pending, body: &[u8], keys: &[PreparedKey], now: i64, tol: &Tolerance) -> Result<Delivery, Rejection> {
+        match &self.0 {
+            Kind::Hmac(s) => s.verify_body(p, body, keys, now, tol),
+            Kind::Token(s) => Ok(s.delivery(p, body, keys)),
+            Kind::Basic(s) => Ok(s.delivery(p, body, keys)),
+            Kind::Mailgun(s) => s.verify_body(body, keys, now, tol),
+        }
+    }
+}
+
+/// The result of the header phase ([`crate::Verifier::check_headers`]), to be
+/// completed with the body by [`crate::Verifier::verify_body`].
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub(crate) set: usize,
+    pub(crate) candidates: usize,
+    pub(crate) signatures: Vec<Vec<u8>>,
+    pub(crate) ts_raw: Vec<u8>,
+    pub(crate) timestamp: Option<i64>,
+    pub(crate) id: Option<String>,
+    pub(crate) event: Option<String>,
+    pub(crate) method: String,
+    pub(crate) url: String,
+    pub(crate) form: bool,
+    pub(crate) matched_key: usize,
+}
+
+impl Pending {
+    /// The signed timestamp read from the headers, if any.
+    pub const fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+    /// How many candidate signatures the header carried.
+    pub const fn signature_count(&self) -> usize {
+        self.candidates
+    }
+}
+
+/// A key made ready at build time: HMAC states already keyed, or a digest.
+pub(crate) struct PreparedKey {
+    pub(crate) index: usize,
+    pub(crate) name: Cow<'static, str>,
+    not_before: Option<i64>,
+    not_after: Option<i64>,
+    macs: Vec<KeyedMac>,
+    pub(crate) digest: [u8; 32],
+}
+
+impl std::fmt::Debug for PreparedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedKey").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Drop for PreparedKey {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.digest.zeroize();
+    }
+}
+
+impl PreparedKey {
+    fn base(index: usize, key: &Key, macs: Vec<KeyedMac>, digest: [u8; 32]) -> Self {
+        Self { index, name: key.name(index), not_before: key.not_before, not_after: key.not_after, macs, digest }
+    }
+    pub(crate) fn hmac(index: usize, key: &Key, macs: Vec<KeyedMac>) -> Self {
+        Self::base(index, key, macs, [0; 32])
+    }
+    pub(crate) fn digest(index: usize, key: &Key) -> Self {
+        Self::base(index, key, Vec::new(), Sha256::digest(key.secret.expose()).into())
+    }
+    pub(crate) fn mac(&self, alg: Algorithm) -> Option<&KeyedMac> {
+        self.macs.iter().find(|m| m.algorithm() == alg)
+    }
+    pub(crate) fn active_at(&self, now: i64) -> bool {
+        self.not_before.is_none_or(|t| now >= t) && self.not_after.is_none_or(|t| now <= t)
+    }
+}
+
+/// Turns the secret as the sender shows it into key bytes.
+pub(crate) fn secret_bytes(provider: &str, enc: SecretEncoding, secret: &[u8]) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    match enc {
+        SecretEncoding::Raw => Ok(Zeroizing::new(secret.to_vec())),
+        SecretEncoding::WhsecBase64 => {
+            const LENIENT: GeneralPurpose = GeneralPurpose::new(
+                &base64::alphabet::STANDARD,
+                GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+            );
+            let s = secret.trim_ascii();
+            let s = s.strip_prefix(b"whsec_").unwrap_or(s);
+            let bytes = LENIENT.decode(s).map_err(|_| ConfigError::BadSecret {
+                provider: static_name(provider),
+                why: "expected `whsec_` followed by base64 (as shown in the sender's dashboard)",
+            })?;
+            if bytes.is_empty() {
+                return Err(ConfigError::EmptySecret);
+            }
+            Ok(Zeroizing::new(bytes))
+        }
+    }
+}
+
+fn static_name(provider: &str) -> &'static str {
+    crate::providers::NAMES.iter().find(|n| **n == provider).copied().unwrap_or("this sender")
+}
+
+/// Reads the body-sourced fields in one pass.
+pub(crate) fn body_fields(body: &[u8], sources: [&Source; 3]) -> [Option<String>; 3] {
+    fn path(s: &Source) -> Vec<&str> {
+        match s {
+            Source::Body(p) => p.iter().map(AsRef::as_ref).collect(),
+            _ => Vec::new(),
+        }
+    }
+    let (a, b, c) = (path(sources[0]), path(sources[1]), path(sources[2]));
+    if a.is_empty() && b.is_empty() && c.is_empty() {
+        return [None, None, None];
+    }
+    crate::json::extract(body, [&a, &b, &c])
+}
+
+/// `<provider>:<signed id>`, else `<provider>:sig:<first 128 bits of SHA-256(signature)>`.
+pub(crate) fn replay_key_for(provider: &str, signed_id: Option<&str>, signature: &[u8]) -> String {
+    match signed_id {
+        Some(id) => format!("{provider}:{id}"),
+        None => format!("{provider}:sig:{}", &hex::encode(Sha256::digest(signature))[..32]),
+    }
+}

@@ -1,0 +1,164 @@
+//! Timestamp formats senders use.
+
+/// How a sender writes its timestamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimestampFormat {
+    /// Integer Unix seconds (Stripe, Slack, Standard Webhooks, Zoom, Paddle).
+    UnixSeconds,
+    /// Integer Unix milliseconds (HubSpot v3, Linear).
+    UnixMillis,
+    /// RFC 3339, e.g. `2023-05-01T12:34:56.123456789Z` (Twitch).
+    Rfc3339,
+}
+
+impl TimestampFormat {
+    /// Parses a timestamp to Unix seconds. `None` when malformed or out of range.
+    pub fn parse(self, raw: &[u8]) -> Option<i64> {
+        match self {
+            Self::UnixSeconds => parse_int(raw),
+            Self::UnixMillis => parse_int(raw).map(|ms| ms.div_euclid(1000)),
+            Self::Rfc3339 => parse_rfc3339(raw),
+        }
+    }
+
+    /// Formats Unix seconds the way the sender writes them.
+    pub fn format(self, unix: i64) -> String {
+        match self {
+            Self::UnixSeconds => unix.to_string(),
+            Self::UnixMillis => unix.saturating_mul(1000).to_string(),
+            Self::Rfc3339 => format_rfc3339(unix),
+        }
+    }
+}
+
+/// A decimal integer with an optional leading `-`; at most 19 digits, no spaces.
+fn parse_int(raw: &[u8]) -> Option<i64> {
+    let (neg, digits) = match raw.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for d in digits {
+        v = v.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+fn num(raw: &[u8]) -> Option<i64> {
+    if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    parse_int(raw)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; fractions are truncated to seconds.
+fn parse_rfc3339(raw: &[u8]) -> Option<i64> {
+    if raw.len() < 20 || raw.len() > 64 {
+        return None;
+    }
+    let (date, rest) = raw.split_at(10);
+    if date[4] != b'-' || date[7] != b'-' || !matches!(rest[0], b'T' | b't' | b' ') || rest[3] != b':' || rest[6] != b':' {
+        return None;
+    }
+    let y = num(&date[0..4])?;
+    let mo = num(&date[5..7])?;
+    let d = num(&date[8..10])?;
+    let h = num(&rest[1..3])?;
+    let mi = num(&rest[4..6])?;
+    let s = num(&rest[7..9])?;
+    let mut tail = &rest[9..];
+    if let Some((b'.', frac)) = tail.split_first() {
+        let n = frac.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        tail = &frac[n..];
+    }
+    let offset = match tail {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), oh1, oh2, b':', om1, om2] => {
+            let v = num(&[*oh1, *oh2])? * 3600 + num(&[*om1, *om2])? * 60;
+            if *sign == b'+' { v } else { -v }
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn format_rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // civil_from_days
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000000Z",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(TimestampFormat::UnixSeconds.parse(b"1614265330"), Some(1_614_265_330));
+        assert_eq!(TimestampFormat::UnixSeconds.parse(b"-5"), Some(-5));
+        for bad in [&b""[..], b"-", b"+5", b" 5", b"5 ", b"1e9", b"99999999999999999999", b"9223372036854775808"] {
+            assert_eq!(TimestampFormat::UnixSeconds.parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(TimestampFormat::UnixMillis.parse(b"15000000"), Some(15_000));
+        assert_eq!(TimestampFormat::UnixMillis.parse(b"-1"), Some(-1));
+    }
+
+    #[test]
+    fn rfc3339() {
+        let f = TimestampFormat::Rfc3339;
+        assert_eq!(f.parse(b"1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(f.parse(b"2023-05-01T12:34:56.123456789Z"), Some(1_682_944_496));
+        assert_eq!(f.parse(b"2023-05-01T14:34:56+02:00"), Some(1_682_944_496));
+        assert_eq!(f.parse(b"2024-02-29T00:00:00Z"), Some(1_709_164_800));
+        for bad in [&b"2023-02-29T00:00:00Z"[..], b"2023-13-01T00:00:00Z", b"2023-05-01T12:34:56", b"2023-05-01T12:34:56.Z", b"x023-05-01T12:34:56Z"] {
+            assert_eq!(f.parse(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        for t in [0, 1_682_944_496, -86_401, 4_102_444_800] {
+            assert_eq!(f.parse(f.format(t).as_bytes()), Some(t));
+        }
+    }
+}

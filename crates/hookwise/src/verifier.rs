@@ -1,0 +1,321 @@
+//! The verifier: a scheme, its keys, the clock, limits and the replay store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::replay::{Admission, ReplayGuard, ReplayStore, Reserve, Token};
+use crate::scheme::{Pending, PreparedKey, Scheme};
+use crate::{Clock, ConfigError, Delivery, Key, Keyring, Reason, Rejection, RequestParts, SystemClock, Tolerance};
+
+/// Default body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+/// Default deadline for receiving the whole body: 10 s.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Verifies deliveries from one sender. Cheap to clone (an `Arc` inside).
+///
+/// Verification runs in two phases, so a forged request never makes the
+/// server buffer a body: [`Verifier::check_headers`] (missing, malformed or
+/// stale headers are rejected here), then [`Verifier::verify_body`] over the
+/// exact bytes received. [`Verifier::verify`] does both.
+///
+/// # Example: GitHub
+/// ```
+/// use hookwise::{providers, HeaderList, RequestParts, Verifier};
+///
+/// let verifier = Verifier::new(providers::github(), "It's a Secret to Everybody").unwrap();
+/// let headers = HeaderList::new()
+///     .with("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+///     .with("X-GitHub-Event", "push");
+/// let delivery = verifier.verify(&RequestParts::new(&headers), b"Hello, World!").unwrap();
+/// assert_eq!(delivery.event_type(), Some("push"));
+/// assert_eq!(verifier.verify(&RequestParts::new(&headers), b"Hello, World?").unwrap_err().code(), "signature_mismatch");
+/// ```
+///
+/// # Example: Stripe
+/// ```
+/// use hookwise::{providers, scheme::SignParams, FixedClock, RequestParts, Verifier};
+///
+/// let secret = "whsec_test_secret";
+/// let body = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
+/// let signed = providers::stripe().sign(secret, body, &SignParams { timestamp: Some(1_700_000_000), ..Default::default() }).unwrap();
+///
+/// let verifier = Verifier::builder(providers::stripe()).secret(secret).unwrap()
+///     .clock(FixedClock::new(1_700_000_030)).build().unwrap();
+/// let delivery = verifier.verify(&RequestParts::new(&signed.headers), body).unwrap();
+/// assert_eq!(delivery.id(), Some("evt_1"));
+/// assert_eq!(delivery.replay_key(), "stripe:evt_1");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    scheme: Scheme,
+    keys: Vec<PreparedKey>,
+    tolerance: Tolerance,
+    clock: Arc<dyn Clock>,
+    max_body: usize,
+    body_timeout: Duration,
+    store: Option<Arc<dyn ReplayStore>>,
+    in_flight_ttl: Duration,
+    retention: Duration,
+    fail_open: bool,
+}
+
+impl Verifier {
+    /// A verifier with one secret and the defaults (sender's tolerance, 1 MiB,
+    /// 10 s body deadline, in-memory replay store).
+    ///
+    /// # Errors
+    /// An empty secret, or a secret not in the sender's encoding.
+    pub fn new(scheme: Scheme, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        Self::builder(scheme).secret(secret)?.build()
+    }
+
+    /// Starts a builder.
+    pub fn builder(scheme: Scheme) -> VerifierBuilder {
+        let tolerance = scheme.default_tolerance();
+        VerifierBuilder {
+            scheme,
+            keys: Keyring::new(),
+            tolerance,
+            clock: Arc::new(SystemClock),
+            max_body: DEFAULT_MAX_BODY,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            store: StoreChoice::Default,
+            in_flight_ttl: Duration::from_secs(300),
+            retention: None,
+            fail_open: false,
+        }
+    }
+
+    /// The provider name.
+    pub fn provider(&self) -> &str {
+        self.inner.scheme.provider()
+    }
+    /// The scheme.
+    pub fn scheme(&self) -> &Scheme {
+        &self.inner.scheme
+    }
+    /// The body limit in bytes.
+    pub fn max_body(&self) -> usize {
+        self.inner.max_body
+    }
+    /// The body deadline.
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.body_timeout
+    }
+    /// The tolerance.
+    pub fn tolerance(&self) -> Tolerance {
+        self.inner.tolerance
+    }
+    /// Now, by the verifier's clock.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now_unix()
+    }
+
+    /// Phase 1, before reading the body.
+    ///
+    /// # Errors
+    /// A [`Rejection`] for missing, malformed or stale headers (and, for token
+    /// and Basic schemes, wrong credentials).
+    pub fn check_headers(&self, req: &RequestParts<'_>) -> Result<Pending, Rejection> {
+        let i = &*self.inner;
+        i.scheme.check_headers(req, &i.keys, i.clock.now_unix(), &i.tolerance)
+    }
+
+    /// Phase 2, over the exact body bytes.
+    ///
+    /// # Errors
+    /// [`Reason::SignatureMismatch`] and friends.
+    pub fn verify_body(&self, pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
+        let i = &*self.inner;
+        i.scheme.verify_body(pending, body, &i.keys, i.clock.now_unix(), &i.tolerance)
+    }
+
+    /// Both phases.
+    ///
+    /// # Errors
+    /// See [`Verifier::check_headers`] and [`Verifier::verify_body`].
+    pub fn verify(&self, req: &RequestParts<'_>, body: &[u8]) -> Result<Delivery, Rejection> {
+        if body.len() > self.inner.max_body {
+            return Err(Rejection::new(Reason::BodyTooLarge, "body exceeds the limit").body_len(body.len()));
+        }
+        let p = self.check_headers(req)?;
+        self.verify_body(p, body)
+    }
+
+    /// Checks a verified delivery against the replay store and reserves it.
+    ///
+    /// # Errors
+    /// [`Reason::DuplicateInFlight`] (409) while the same delivery is being
+    /// processed; [`Reason::StoreUnavailable`] (503) when the store fails and
+    /// fail-open is not configured.
+    pub async fn admit(&self, delivery: &Delivery) -> Result<Admission, Rejection> {
+        let i = &*self.inner;
+        let Some(store) = &i.store else {
+            return Ok(Admission::Proceed(ReplayGuard::inert()));
+        };
+        let token = Token::new();
+        match store.reserve(&delivery.replay_key, &token, i.in_flight_ttl).await {
+            Ok(Reserve::Reserved) => {
+                Ok(Admission::Proceed(ReplayGuard::new(store.clone(), delivery.replay_key.clone(), token, i.retention, i.fail_open)))
+            }
+            Ok(Reserve::Committed) => Ok(Admission::Duplicate),
+            Ok(Reserve::InFlight) => Err(Rejection::new(Reason::DuplicateInFlight, "the same delivery is being processed")),
+            Err(e) if i.fail_open => {
+                #[cfg(feature = "tracing")]
+                tracing::error!(target: "hookwise::replay", provider = self.provider(), error = %e, "replay store unavailable; FAIL-OPEN is configured, delivery accepted without replay protection");
+                let _ = e;
+                Ok(Admission::Proceed(ReplayGuard::inert()))
+            }
+            Err(e) => Err(Rejection::new(Reason::StoreUnavailable, format!("replay store: {e}"))),
+        }
+    }
+
+    /// Whether a replay store is configured.
+    pub fn has_replay_store(&self) -> bool {
+        self.inner.store.is_some()
+    }
+}
+
+#[derive(Debug)]
+enum StoreChoice {
+    Default,
+    None,
+    Custom(Arc<dyn ReplayStore>),
+}
+
+/// Builds a [`Verifier`]; validated at [`VerifierBuilder::build`].
+#[derive(Debug)]
+#[must_use]
+pub struct VerifierBuilder {
+    scheme: Scheme,
+    keys: Keyring,
+    tolerance: Tolerance,
+    clock: Arc<dyn Clock>,
+    max_body: usize,
+    body_timeout: Duration,
+    store: StoreChoice,
+    in_flight_ttl: Duration,
+    retention: Option<Duration>,
+    fail_open: bool,
+}
+
+impl VerifierBuilder {
+    /// Adds a secret (as the sender shows it).
+    ///
+    /// # Errors
+    /// An empty or whitespace-only secret.
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        self.keys = self.keys.secret(secret)?;
+        Ok(self)
+    }
+    /// Adds a key (with label or validity window).
+    pub fn key(mut self, key: Key) -> Self {
+        self.keys = self.keys.key(key);
+        self
+    }
+    /// Adds all keys of a keyring.
+    pub fn keyring(mut self, ring: Keyring) -> Self {
+        self.keys.keys.extend(ring.keys);
+        self
+    }
+    /// The timestamp window (default: the sender's, ±300 s for most).
+    pub const fn tolerance(mut self, t: Tolerance) -> Self {
+        self.tolerance = t;
+        self
+    }
+    /// The clock (inject a [`crate::FixedClock`] in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+    /// The body limit in bytes (default 1 MiB).
+    pub const fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+    /// The deadline for receiving the whole body (default 10 s).
+    pub const fn body_timeout(mut self, d: Duration) -> Self {
+        self.body_timeout = d;
+        self
+    }
+    /// The replay store (default: a [`crate::replay::MemoryStore`] of 100 000 ids).
+    pub fn replay_store(mut self, store: impl ReplayStore) -> Self {
+        self.store = StoreChoice::Custom(Arc::new(store));
+        self
+    }
+    /// A shared replay store.
+    pub fn replay_store_arc(mut self, store: Arc<dyn ReplayStore>) -> Self {
+        self.store = StoreChoice::Custom(store);
+        self
+    }
+    /// No replay store: every verified delivery runs the handler. Loosens the default.
+    pub fn without_replay_store(mut self) -> Self {
+        self.store = StoreChoice::None;
+        self
+    }
+    /// How long a reservation lasts if neither committed nor released (default 300 s;
+    /// keep it above your handler's longest run).
+    pub const fn in_flight_ttl(mut self, d: Duration) -> Self {
+        self.in_flight_ttl = d;
+        self
+    }
+    /// How long a processed delivery is remembered (default: the timestamp window
+    /// plus a minute for timestamped senders, 24 h for the others).
+    pub const fn retention(mut self, d: Duration) -> Self {
+        self.retention = Some(d);
+        self
+    }
+    /// Accept deliveries when the replay store is unreachable (logged at ERROR).
+    /// Loosens the default, which answers 503.
+    pub const fn fail_open(mut self, yes: bool) -> Self {
+        self.fail_open = yes;
+        self
+    }
+
+    /// Validates and builds: keys are decoded and HMAC states keyed once here.
+    ///
+    /// # Errors
+    /// No key, a bad secret, a bad validity window, or a scheme missing a
+    /// setting (e.g. Square without its notification URL).
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        self.keys.validate()?;
+        self.scheme.validate()?;
+        let keys = self.keys.keys.iter().enumerate().map(|(i, k)| self.scheme.prepare(i, k)).collect::<Result<Vec<_>, _>>()?;
+        let span = self.tolerance.span();
+        let retention = self.retention.unwrap_or(if self.scheme.is_timestamped() {
+            span + Duration::from_secs(60)
+        } else {
+            Duration::from_secs(24 * 3600)
+        });
+        // A processed id must be remembered at least as long as its timestamp is acceptable.
+        let retention = if self.scheme.is_timestamped() { retention.max(span) } else { retention };
+        let store: Option<Arc<dyn ReplayStore>> = match self.store {
+            StoreChoice::Custom(s) => Some(s),
+            StoreChoice::None => None,
+            #[cfg(feature = "memory-store")]
+            StoreChoice::Default => Some(Arc::new(crate::replay::MemoryStore::default())),
+            #[cfg(not(feature = "memory-store"))]
+            StoreChoice::Default => None,
+        };
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                scheme: self.scheme,
+                keys,
+                tolerance: self.tolerance,
+                clock: self.clock,
+                max_body: self.max_body,
+                body_timeout: self.body_timeout,
+                store,
+                in_flight_ttl: self.in_flight_ttl,
+                retention,
+                fail_open: self.fail_open,
+            }),
+        })
+    }
+}
