@@ -72,11 +72,17 @@ pub struct Tolerance {
 impl Tolerance {
     /// The same window on both sides (the default, 300 s for most senders).
     pub const fn symmetric(window: Duration) -> Self {
-        Self { past: window, future: Some(window) }
+        Self {
+            past: window,
+            future: Some(window),
+        }
     }
     /// Different windows for the past and the future.
     pub const fn asymmetric(past: Duration, future: Duration) -> Self {
-        Self { past, future: Some(future) }
+        Self {
+            past,
+            future: Some(future),
+        }
     }
     /// Only too-old timestamps are rejected. Loosens the default; use only when a
     /// sender's clock is known to run ahead.
@@ -151,7 +157,13 @@ mod tests {
     #[test]
     fn extreme_values_do_not_overflow() {
         let t = Tolerance::default();
-        assert!(matches!(t.check(i64::MIN, i64::MAX), Err(TimestampError::TooOld(i64::MAX))));
-        assert!(matches!(t.check(i64::MAX, i64::MIN), Err(TimestampError::InFuture(i64::MIN))));
+        assert!(matches!(
+            t.check(i64::MIN, i64::MAX),
+            Err(TimestampError::TooOld(i64::MAX))
+        ));
+        assert!(matches!(
+            t.check(i64::MAX, i64::MIN),
+            Err(TimestampError::InFuture(i64::MIN))
+        ));
     }
 }

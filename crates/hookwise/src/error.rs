@@ -147,7 +147,13 @@ pub struct Diagnosis {
 impl Rejection {
     /// A rejection with a short detail.
     pub fn new(reason: Reason, detail: impl Into<Cow<'static, str>>) -> Self {
-        Self { reason, diagnosis: Diagnosis { detail: detail.into(), ..Diagnosis::default() } }
+        Self {
+            reason,
+            diagnosis: Diagnosis {
+                detail: detail.into(),
+                ..Diagnosis::default()
+            },
+        }
     }
 
     pub(crate) fn header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
@@ -234,7 +240,13 @@ impl Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.code(), self.status(), self.diagnosis.detail)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code(),
+            self.status(),
+            self.diagnosis.detail
+        )
     }
 }
 

@@ -93,7 +93,11 @@ impl Headers for HeaderList {
 
 impl<N: Into<String>, V: Into<Vec<u8>>> FromIterator<(N, V)> for HeaderList {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(n, v)| (n.into(), v.into())).collect())
+        Self(
+            iter.into_iter()
+                .map(|(n, v)| (n.into(), v.into()))
+                .collect(),
+        )
     }
 }
 

@@ -19,7 +19,12 @@ pub(crate) fn extract<const N: usize>(body: &[u8], paths: [&[&str]; N]) -> [Opti
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let active: Vec<usize> = (0..N).filter(|&i| !paths[i].is_empty()).collect();
-    let seed = Seed { paths: &paths, depth: 0, active: &active, out: &mut out };
+    let seed = Seed {
+        paths: &paths,
+        depth: 0,
+        active: &active,
+        out: &mut out,
+    };
     if de.deserialize_any(seed).is_err() {
         // Keep what was found before the error; a body that does not parse is
         // still a verified body, it just has no metadata.
@@ -52,12 +57,21 @@ impl<'de, const N: usize> Visitor<'de> for Seed<'_, '_, N> {
         let mut sub: Vec<usize> = Vec::new();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             sub.clear();
-            sub.extend(self.active.iter().copied().filter(|&i| self.paths[i].get(self.depth) == Some(&&*key)));
+            sub.extend(
+                self.active
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.paths[i].get(self.depth) == Some(&&*key)),
+            );
             if sub.is_empty() {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let leaf: Vec<usize> = sub.iter().copied().filter(|&i| self.paths[i].len() == self.depth + 1).collect();
+            let leaf: Vec<usize> = sub
+                .iter()
+                .copied()
+                .filter(|&i| self.paths[i].len() == self.depth + 1)
+                .collect();
             if leaf.is_empty() {
                 map.next_value_seed(Seed {
                     paths: self.paths,
@@ -150,7 +164,10 @@ mod tests {
     #[test]
     fn finds_nested_and_top_level_fields_in_one_pass() {
         let body = br#"{"id":"evt_1","data":{"x":[1,2,{"id":"no"}]},"event":{"type":"push","id":7},"type":"t"}"#;
-        let [a, b, c, d] = extract(body, [&["id"], &["event", "type"], &["event", "id"], &["missing"]]);
+        let [a, b, c, d] = extract(
+            body,
+            [&["id"], &["event", "type"], &["event", "id"], &["missing"]],
+        );
         assert_eq!(a.as_deref(), Some("evt_1"));
         assert_eq!(b.as_deref(), Some("push"));
         assert_eq!(c.as_deref(), Some("7"));

@@ -31,7 +31,12 @@ impl Key {
 
     /// A key from a [`Secret`].
     pub const fn from_secret(secret: Secret) -> Self {
-        Self { secret, label: None, not_before: None, not_after: None }
+        Self {
+            secret,
+            label: None,
+            not_before: None,
+            not_after: None,
+        }
     }
 
     /// Names the key; the name is reported in [`Delivery::key`](crate::Delivery::key).
@@ -62,7 +67,9 @@ impl Key {
 
     /// The key's label, or `key-<index>` when it has none.
     pub fn name(&self, index: usize) -> Cow<'static, str> {
-        self.label.clone().unwrap_or_else(|| Cow::Owned(format!("key-{index}")))
+        self.label
+            .clone()
+            .unwrap_or_else(|| Cow::Owned(format!("key-{index}")))
     }
 
     #[cfg(test)]

@@ -24,7 +24,12 @@ pub struct RequestParts<'a> {
 impl<'a> RequestParts<'a> {
     /// Headers only; method `POST`, target `/`.
     pub fn new(headers: &'a dyn Headers) -> Self {
-        Self { headers, method: "POST", uri: "/", peer: None }
+        Self {
+            headers,
+            method: "POST",
+            uri: "/",
+            peer: None,
+        }
     }
     /// The request method.
     #[must_use]
@@ -64,6 +69,8 @@ impl<'a> RequestParts<'a> {
 
 impl<'a> From<&'a http::request::Parts> for RequestParts<'a> {
     fn from(p: &'a http::request::Parts) -> Self {
-        Self::new(&p.headers).method(p.method.as_str()).uri(p.uri.path_and_query().map_or("/", |pq| pq.as_str()))
+        Self::new(&p.headers)
+            .method(p.method.as_str())
+            .uri(p.uri.path_and_query().map_or("/", |pq| pq.as_str()))
     }
 }

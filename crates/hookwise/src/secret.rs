@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn empty_and_blank_secrets_are_refused() {
         for s in ["", " ", "\t\n  "] {
-            assert!(matches!(Secret::new(s), Err(ConfigError::EmptySecret)), "{s:?}");
+            assert!(
+                matches!(Secret::new(s), Err(ConfigError::EmptySecret)),
+                "{s:?}"
+            );
         }
         assert_eq!(Secret::new(" x ").unwrap().expose(), b" x ");
     }

@@ -60,7 +60,12 @@ fn parse_rfc3339(raw: &[u8]) -> Option<i64> {
         return None;
     }
     let (date, rest) = raw.split_at(10);
-    if date[4] != b'-' || date[7] != b'-' || !matches!(rest[0], b'T' | b't' | b' ') || rest[3] != b':' || rest[6] != b':' {
+    if date[4] != b'-'
+        || date[7] != b'-'
+        || !matches!(rest[0], b'T' | b't' | b' ')
+        || rest[3] != b':'
+        || rest[6] != b':'
+    {
         return None;
     }
     let y = num(&date[0..4])?;
@@ -138,9 +143,21 @@ mod tests {
 
     #[test]
     fn integers() {
-        assert_eq!(TimestampFormat::UnixSeconds.parse(b"1614265330"), Some(1_614_265_330));
+        assert_eq!(
+            TimestampFormat::UnixSeconds.parse(b"1614265330"),
+            Some(1_614_265_330)
+        );
         assert_eq!(TimestampFormat::UnixSeconds.parse(b"-5"), Some(-5));
-        for bad in [&b""[..], b"-", b"+5", b" 5", b"5 ", b"1e9", b"99999999999999999999", b"9223372036854775808"] {
+        for bad in [
+            &b""[..],
+            b"-",
+            b"+5",
+            b" 5",
+            b"5 ",
+            b"1e9",
+            b"99999999999999999999",
+            b"9223372036854775808",
+        ] {
             assert_eq!(TimestampFormat::UnixSeconds.parse(bad), None, "{bad:?}");
         }
         assert_eq!(TimestampFormat::UnixMillis.parse(b"15000000"), Some(15_000));
@@ -151,10 +168,19 @@ mod tests {
     fn rfc3339() {
         let f = TimestampFormat::Rfc3339;
         assert_eq!(f.parse(b"1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(f.parse(b"2023-05-01T12:34:56.123456789Z"), Some(1_682_944_496));
+        assert_eq!(
+            f.parse(b"2023-05-01T12:34:56.123456789Z"),
+            Some(1_682_944_496)
+        );
         assert_eq!(f.parse(b"2023-05-01T14:34:56+02:00"), Some(1_682_944_496));
         assert_eq!(f.parse(b"2024-02-29T00:00:00Z"), Some(1_709_164_800));
-        for bad in [&b"2023-02-29T00:00:00Z"[..], b"2023-13-01T00:00:00Z", b"2023-05-01T12:34:56", b"2023-05-01T12:34:56.Z", b"x023-05-01T12:34:56Z"] {
+        for bad in [
+            &b"2023-02-29T00:00:00Z"[..],
+            b"2023-13-01T00:00:00Z",
+            b"2023-05-01T12:34:56",
+            b"2023-05-01T12:34:56.Z",
+            b"x023-05-01T12:34:56Z",
+        ] {
             assert_eq!(f.parse(bad), None, "{}", String::from_utf8_lossy(bad));
         }
         for t in [0, 1_682_944_496, -86_401, 4_102_444_800] {

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use crate::replay::{Admission, ReplayGuard, ReplayStore, Reserve, Token};
 use crate::scheme::{Pending, PreparedKey, Scheme};
-use crate::{Clock, ConfigError, Delivery, Key, Keyring, Reason, Rejection, RequestParts, SystemClock, Tolerance};
+use crate::{
+    Clock, ConfigError, Delivery, Key, Keyring, Reason, Rejection, RequestParts, SystemClock,
+    Tolerance,
+};
 
 /// Default body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
@@ -124,7 +127,8 @@ impl Verifier {
     /// and Basic schemes, wrong credentials).
     pub fn check_headers(&self, req: &RequestParts<'_>) -> Result<Pending, Rejection> {
         let i = &*self.inner;
-        i.scheme.check_headers(req, &i.keys, i.clock.now_unix(), &i.tolerance)
+        i.scheme
+            .check_headers(req, &i.keys, i.clock.now_unix(), &i.tolerance)
     }
 
     /// Phase 2, over the exact body bytes.
@@ -133,7 +137,8 @@ impl Verifier {
     /// [`Reason::SignatureMismatch`] and friends.
     pub fn verify_body(&self, pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
         let i = &*self.inner;
-        i.scheme.verify_body(pending, body, &i.keys, i.clock.now_unix(), &i.tolerance)
+        i.scheme
+            .verify_body(pending, body, &i.keys, i.clock.now_unix(), &i.tolerance)
     }
 
     /// Both phases.
@@ -142,7 +147,9 @@ impl Verifier {
     /// See [`Verifier::check_headers`] and [`Verifier::verify_body`].
     pub fn verify(&self, req: &RequestParts<'_>, body: &[u8]) -> Result<Delivery, Rejection> {
         if body.len() > self.inner.max_body {
-            return Err(Rejection::new(Reason::BodyTooLarge, "body exceeds the limit").body_len(body.len()));
+            return Err(
+                Rejection::new(Reason::BodyTooLarge, "body exceeds the limit").body_len(body.len()),
+            );
         }
         let p = self.check_headers(req)?;
         self.verify_body(p, body)
@@ -160,19 +167,32 @@ impl Verifier {
             return Ok(Admission::Proceed(ReplayGuard::inert()));
         };
         let token = Token::new();
-        match store.reserve(&delivery.replay_key, &token, i.in_flight_ttl).await {
-            Ok(Reserve::Reserved) => {
-                Ok(Admission::Proceed(ReplayGuard::new(store.clone(), delivery.replay_key.clone(), token, i.retention, i.fail_open)))
-            }
+        match store
+            .reserve(&delivery.replay_key, &token, i.in_flight_ttl)
+            .await
+        {
+            Ok(Reserve::Reserved) => Ok(Admission::Proceed(ReplayGuard::new(
+                store.clone(),
+                delivery.replay_key.clone(),
+                token,
+                i.retention,
+                i.fail_open,
+            ))),
             Ok(Reserve::Committed) => Ok(Admission::Duplicate),
-            Ok(Reserve::InFlight) => Err(Rejection::new(Reason::DuplicateInFlight, "the same delivery is being processed")),
+            Ok(Reserve::InFlight) => Err(Rejection::new(
+                Reason::DuplicateInFlight,
+                "the same delivery is being processed",
+            )),
             Err(e) if i.fail_open => {
                 #[cfg(feature = "tracing")]
                 tracing::error!(target: "hookwise::replay", provider = self.provider(), error = %e, "replay store unavailable; FAIL-OPEN is configured, delivery accepted without replay protection");
                 let _ = e;
                 Ok(Admission::Proceed(ReplayGuard::inert()))
             }
-            Err(e) => Err(Rejection::new(Reason::StoreUnavailable, format!("replay store: {e}"))),
+            Err(e) => Err(Rejection::new(
+                Reason::StoreUnavailable,
+                format!("replay store: {e}"),
+            )),
         }
     }
 
@@ -286,7 +306,13 @@ impl VerifierBuilder {
     pub fn build(self) -> Result<Verifier, ConfigError> {
         self.keys.validate()?;
         self.scheme.validate()?;
-        let keys = self.keys.keys.iter().enumerate().map(|(i, k)| self.scheme.prepare(i, k)).collect::<Result<Vec<_>, _>>()?;
+        let keys = self
+            .keys
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| self.scheme.prepare(i, k))
+            .collect::<Result<Vec<_>, _>>()?;
         let span = self.tolerance.span();
         let retention = self.retention.unwrap_or(if self.scheme.is_timestamped() {
             span + Duration::from_secs(60)
@@ -294,7 +320,11 @@ impl VerifierBuilder {
             Duration::from_secs(24 * 3600)
         });
         // A processed id must be remembered at least as long as its timestamp is acceptable.
-        let retention = if self.scheme.is_timestamped() { retention.max(span) } else { retention };
+        let retention = if self.scheme.is_timestamped() {
+            retention.max(span)
+        } else {
+            retention
+        };
         let store: Option<Arc<dyn ReplayStore>> = match self.store {
             StoreChoice::Custom(s) => Some(s),
             StoreChoice::None => None,

@@ -29,14 +29,38 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::scheme::{Algorithm, Encoding, HeaderSet, HmacScheme, Part, Scheme, SecretEncoding, SignatureFormat, Source, TokenScheme};
+use crate::scheme::{
+    Algorithm, Encoding, HeaderSet, HmacScheme, Part, Scheme, SecretEncoding, SignatureFormat,
+    Source, TokenScheme,
+};
 use crate::timestamp::TimestampFormat;
 use crate::{ConfigError, Tolerance};
 
 /// Every provider name accepted by [`by_name`], the CLI and the examples.
 pub const NAMES: &[&str] = &[
-    "github", "github-sha1", "stripe", "slack", "standard", "svix", "shopify", "meta", "gitlab", "gitlab-signing", "twitch", "zoom",
-    "linear", "paddle", "pagerduty", "square", "hubspot", "intercom", "bitbucket", "jira", "gitea", "gogs", "mailgun",
+    "github",
+    "github-sha1",
+    "stripe",
+    "slack",
+    "standard",
+    "svix",
+    "shopify",
+    "meta",
+    "gitlab",
+    "gitlab-signing",
+    "twitch",
+    "zoom",
+    "linear",
+    "paddle",
+    "pagerduty",
+    "square",
+    "hubspot",
+    "intercom",
+    "bitbucket",
+    "jira",
+    "gitea",
+    "gogs",
+    "mailgun",
 ];
 
 /// The preset for a provider name. `url` is the public URL the sender signs
@@ -52,7 +76,10 @@ pub const NAMES: &[&str] = &[
 /// # Errors
 /// [`ConfigError::UnknownProvider`], or a missing URL.
 pub fn by_name(name: &str, url: Option<&str>) -> Result<Scheme, ConfigError> {
-    let need_url = || url.map(str::to_owned).ok_or_else(|| ConfigError::Scheme(format!("{name} signs the URL: pass it").into()));
+    let need_url = || {
+        url.map(str::to_owned)
+            .ok_or_else(|| ConfigError::Scheme(format!("{name} signs the URL: pass it").into()))
+    };
     Ok(match name {
         "github" => github(),
         "github-sha1" => github_legacy(),
@@ -104,7 +131,12 @@ fn set(sig: &'static str, format: SignatureFormat, alg: Algorithm, enc: Encoding
 }
 
 #[allow(clippy::too_many_arguments)]
-fn scheme(provider: &'static str, sets: Vec<HeaderSet>, template: Vec<Part>, event: Source) -> HmacScheme {
+fn scheme(
+    provider: &'static str,
+    sets: Vec<HeaderSet>,
+    template: Vec<Part>,
+    event: Source,
+) -> HmacScheme {
     HmacScheme {
         provider: Cow::Borrowed(provider),
         sets,
@@ -128,8 +160,19 @@ fn secs(s: u64) -> Tolerance {
 /// key is a hash of the signature; [`Delivery::id`](crate::Delivery::id) still
 /// reports the delivery GUID and `event_type` the `X-GitHub-Event` header.
 pub fn github() -> Scheme {
-    let s = set("x-hub-signature-256", prefixed("sha256="), Algorithm::Sha256, Encoding::Hex).id(h("x-github-delivery"));
-    Scheme::hmac(scheme("github", vec![s], vec![Part::Body], h("x-github-event")))
+    let s = set(
+        "x-hub-signature-256",
+        prefixed("sha256="),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .id(h("x-github-delivery"));
+    Scheme::hmac(scheme(
+        "github",
+        vec![s],
+        vec![Part::Body],
+        h("x-github-event"),
+    ))
 }
 
 /// GitHub, also accepting the legacy `X-Hub-Signature: sha1=<hex>` when
@@ -137,7 +180,15 @@ pub fn github() -> Scheme {
 pub fn github_legacy() -> Scheme {
     let mut g = github();
     if let crate::scheme::Kind::Hmac(s) = &mut g.0 {
-        s.sets.push(set("x-hub-signature", prefixed("sha1="), Algorithm::Sha1, Encoding::Hex).id(h("x-github-delivery")));
+        s.sets.push(
+            set(
+                "x-hub-signature",
+                prefixed("sha1="),
+                Algorithm::Sha1,
+                Encoding::Hex,
+            )
+            .id(h("x-github-delivery")),
+        );
     }
     g
 }
@@ -149,18 +200,40 @@ pub fn github_legacy() -> Scheme {
 /// Default tolerance ±300 s (Stripe's SDKs check only the past; use
 /// [`Tolerance::past_only`] to match them).
 pub fn stripe() -> Scheme {
-    let fmt = SignatureFormat::List { separator: ',', kv: '=', version: Cow::Borrowed("v1"), timestamp_key: Some(Cow::Borrowed("t")) };
-    let s = set("stripe-signature", fmt, Algorithm::Sha256, Encoding::Hex).timestamp(Source::SignatureList).id(Source::body("id"));
-    Scheme::hmac(scheme("stripe", vec![s], vec![Part::Timestamp, lit("."), Part::Body], Source::body("type")))
+    let fmt = SignatureFormat::List {
+        separator: ',',
+        kv: '=',
+        version: Cow::Borrowed("v1"),
+        timestamp_key: Some(Cow::Borrowed("t")),
+    };
+    let s = set("stripe-signature", fmt, Algorithm::Sha256, Encoding::Hex)
+        .timestamp(Source::SignatureList)
+        .id(Source::body("id"));
+    Scheme::hmac(scheme(
+        "stripe",
+        vec![s],
+        vec![Part::Timestamp, lit("."), Part::Body],
+        Source::body("type"),
+    ))
 }
 
 /// Slack: `X-Slack-Signature: v0=<hex>` over `v0:{ts}:{body}`, timestamp in
 /// `X-Slack-Request-Timestamp`, ±300 s.
 pub fn slack() -> Scheme {
-    let s = set("x-slack-signature", prefixed("v0="), Algorithm::Sha256, Encoding::Hex)
-        .timestamp(h("x-slack-request-timestamp"))
-        .id(Source::body("event_id"));
-    Scheme::hmac(scheme("slack", vec![s], vec![lit("v0:"), Part::Timestamp, lit(":"), Part::Body], Source::body("event.type")))
+    let s = set(
+        "x-slack-signature",
+        prefixed("v0="),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .timestamp(h("x-slack-request-timestamp"))
+    .id(Source::body("event_id"));
+    Scheme::hmac(scheme(
+        "slack",
+        vec![s],
+        vec![lit("v0:"), Part::Timestamp, lit(":"), Part::Body],
+        Source::body("event.type"),
+    ))
 }
 
 fn standard_set(prefix: &'static str) -> HeaderSet {
@@ -168,8 +241,15 @@ fn standard_set(prefix: &'static str) -> HeaderSet {
         "svix" => ("svix-signature", "svix-timestamp", "svix-id"),
         _ => ("webhook-signature", "webhook-timestamp", "webhook-id"),
     };
-    let fmt = SignatureFormat::List { separator: ' ', kv: ',', version: Cow::Borrowed("v1"), timestamp_key: None };
-    set(sig, fmt, Algorithm::Sha256, Encoding::Base64).timestamp(h(ts)).id(h(id))
+    let fmt = SignatureFormat::List {
+        separator: ' ',
+        kv: ',',
+        version: Cow::Borrowed("v1"),
+        timestamp_key: None,
+    };
+    set(sig, fmt, Algorithm::Sha256, Encoding::Base64)
+        .timestamp(h(ts))
+        .id(h(id))
 }
 
 /// Standard Webhooks and Svix (`v1`): `webhook-signature: v1,<b64> [v1,<b64> …]`
@@ -191,15 +271,36 @@ pub fn standard() -> Scheme {
 /// Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256(secret, body)>`. Topic in
 /// `X-Shopify-Topic`; `X-Shopify-Webhook-Id` is reported but not signed.
 pub fn shopify() -> Scheme {
-    let s = set("x-shopify-hmac-sha256", prefixed(""), Algorithm::Sha256, Encoding::Base64).id(h("x-shopify-webhook-id"));
-    Scheme::hmac(scheme("shopify", vec![s], vec![Part::Body], h("x-shopify-topic")))
+    let s = set(
+        "x-shopify-hmac-sha256",
+        prefixed(""),
+        Algorithm::Sha256,
+        Encoding::Base64,
+    )
+    .id(h("x-shopify-webhook-id"));
+    Scheme::hmac(scheme(
+        "shopify",
+        vec![s],
+        vec![Part::Body],
+        h("x-shopify-topic"),
+    ))
 }
 
 /// Meta (Facebook, Instagram, WhatsApp): `X-Hub-Signature-256: sha256=<hex>` over
 /// the body exactly as sent (Meta escapes unicode; never re-serialize).
 pub fn meta() -> Scheme {
-    let s = set("x-hub-signature-256", prefixed("sha256="), Algorithm::Sha256, Encoding::Hex);
-    Scheme::hmac(scheme("meta", vec![s], vec![Part::Body], Source::body("object")))
+    let s = set(
+        "x-hub-signature-256",
+        prefixed("sha256="),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    );
+    Scheme::hmac(scheme(
+        "meta",
+        vec![s],
+        vec![Part::Body],
+        Source::body("object"),
+    ))
 }
 
 /// GitLab token: `X-Gitlab-Token` compared in constant time. **The body is not
@@ -227,10 +328,20 @@ pub fn gitlab_signing() -> Scheme {
 /// Twitch EventSub: `Twitch-Eventsub-Message-Signature: sha256=<hex>` over
 /// `{message id}{timestamp}{body}`, RFC 3339 timestamp hashed verbatim. ±600 s.
 pub fn twitch() -> Scheme {
-    let s = set("twitch-eventsub-message-signature", prefixed("sha256="), Algorithm::Sha256, Encoding::Hex)
-        .timestamp(h("twitch-eventsub-message-timestamp"))
-        .id(h("twitch-eventsub-message-id"));
-    let mut sc = scheme("twitch", vec![s], vec![Part::Id, Part::Timestamp, Part::Body], h("twitch-eventsub-subscription-type"));
+    let s = set(
+        "twitch-eventsub-message-signature",
+        prefixed("sha256="),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .timestamp(h("twitch-eventsub-message-timestamp"))
+    .id(h("twitch-eventsub-message-id"));
+    let mut sc = scheme(
+        "twitch",
+        vec![s],
+        vec![Part::Id, Part::Timestamp, Part::Body],
+        h("twitch-eventsub-subscription-type"),
+    );
     sc.timestamp_format = TimestampFormat::Rfc3339;
     sc.tolerance = secs(600);
     Scheme::hmac(sc)
@@ -238,16 +349,32 @@ pub fn twitch() -> Scheme {
 
 /// Zoom: `x-zm-signature: v0=<hex>` over `v0:{ts}:{body}`, ±300 s.
 pub fn zoom() -> Scheme {
-    let s = set("x-zm-signature", prefixed("v0="), Algorithm::Sha256, Encoding::Hex).timestamp(h("x-zm-request-timestamp"));
-    Scheme::hmac(scheme("zoom", vec![s], vec![lit("v0:"), Part::Timestamp, lit(":"), Part::Body], Source::body("event")))
+    let s = set(
+        "x-zm-signature",
+        prefixed("v0="),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .timestamp(h("x-zm-request-timestamp"));
+    Scheme::hmac(scheme(
+        "zoom",
+        vec![s],
+        vec![lit("v0:"), Part::Timestamp, lit(":"), Part::Body],
+        Source::body("event"),
+    ))
 }
 
 /// Linear: `Linear-Signature: <hex>` over the body; the body's
 /// `webhookTimestamp` (ms) is checked after the signature, ±60 s as `@linear/sdk`.
 pub fn linear() -> Scheme {
-    let s = set("linear-signature", prefixed(""), Algorithm::Sha256, Encoding::Hex)
-        .timestamp(Source::body("webhookTimestamp"))
-        .id(h("linear-delivery"));
+    let s = set(
+        "linear-signature",
+        prefixed(""),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .timestamp(Source::body("webhookTimestamp"))
+    .id(h("linear-delivery"));
     let mut sc = scheme("linear", vec![s], vec![Part::Body], h("linear-event"));
     sc.timestamp_format = TimestampFormat::UnixMillis;
     sc.tolerance = secs(60);
@@ -258,9 +385,21 @@ pub fn linear() -> Scheme {
 /// `{ts}:{body}`; the whole `pdl_ntfset_…` secret is the key. ±5 s, as
 /// Paddle's SDKs.
 pub fn paddle() -> Scheme {
-    let fmt = SignatureFormat::List { separator: ';', kv: '=', version: Cow::Borrowed("h1"), timestamp_key: Some(Cow::Borrowed("ts")) };
-    let s = set("paddle-signature", fmt, Algorithm::Sha256, Encoding::Hex).timestamp(Source::SignatureList).id(Source::body("event_id"));
-    let mut sc = scheme("paddle", vec![s], vec![Part::Timestamp, lit(":"), Part::Body], Source::body("event_type"));
+    let fmt = SignatureFormat::List {
+        separator: ';',
+        kv: '=',
+        version: Cow::Borrowed("h1"),
+        timestamp_key: Some(Cow::Borrowed("ts")),
+    };
+    let s = set("paddle-signature", fmt, Algorithm::Sha256, Encoding::Hex)
+        .timestamp(Source::SignatureList)
+        .id(Source::body("event_id"));
+    let mut sc = scheme(
+        "paddle",
+        vec![s],
+        vec![Part::Timestamp, lit(":"), Part::Body],
+        Source::body("event_type"),
+    );
     sc.tolerance = secs(5);
     Scheme::hmac(sc)
 }
@@ -268,17 +407,44 @@ pub fn paddle() -> Scheme {
 /// PagerDuty v3: `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]` over the body; the
 /// secret is used as-is even though it looks like base64.
 pub fn pagerduty() -> Scheme {
-    let fmt = SignatureFormat::List { separator: ',', kv: '=', version: Cow::Borrowed("v1"), timestamp_key: None };
-    let s = set("x-pagerduty-signature", fmt, Algorithm::Sha256, Encoding::Hex).id(Source::body("event.id"));
-    Scheme::hmac(scheme("pagerduty", vec![s], vec![Part::Body], Source::body("event.event_type")))
+    let fmt = SignatureFormat::List {
+        separator: ',',
+        kv: '=',
+        version: Cow::Borrowed("v1"),
+        timestamp_key: None,
+    };
+    let s = set(
+        "x-pagerduty-signature",
+        fmt,
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .id(Source::body("event.id"));
+    Scheme::hmac(scheme(
+        "pagerduty",
+        vec![s],
+        vec![Part::Body],
+        Source::body("event.event_type"),
+    ))
 }
 
 /// Square: `x-square-hmacsha256-signature: <b64>` over `{notification URL}{body}`.
 /// `notification_url` must be exactly the URL registered with Square (the
 /// receiver usually sits behind a proxy, so it cannot be guessed from the request).
 pub fn square(notification_url: impl Into<String>) -> Scheme {
-    let s = set("x-square-hmacsha256-signature", prefixed(""), Algorithm::Sha256, Encoding::Base64).id(Source::body("event_id"));
-    let mut sc = scheme("square", vec![s], vec![Part::Url, Part::Body], Source::body("type"));
+    let s = set(
+        "x-square-hmacsha256-signature",
+        prefixed(""),
+        Algorithm::Sha256,
+        Encoding::Base64,
+    )
+    .id(Source::body("event_id"));
+    let mut sc = scheme(
+        "square",
+        vec![s],
+        vec![Part::Url, Part::Body],
+        Source::body("type"),
+    );
     sc.url = Some(notification_url.into());
     Scheme::hmac(sc)
 }
@@ -287,8 +453,19 @@ pub fn square(notification_url: impl Into<String>) -> Scheme {
 /// `{method}{url}{body}{timestamp}`, timestamp in ms, ±300 s. `public_origin` is
 /// `https://your.host` as HubSpot calls it; the request target is appended.
 pub fn hubspot(public_origin: impl Into<String>) -> Scheme {
-    let s = set("x-hubspot-signature-v3", prefixed(""), Algorithm::Sha256, Encoding::Base64).timestamp(h("x-hubspot-request-timestamp"));
-    let mut sc = scheme("hubspot", vec![s], vec![Part::Method, Part::Url, Part::Body, Part::Timestamp], Source::None);
+    let s = set(
+        "x-hubspot-signature-v3",
+        prefixed(""),
+        Algorithm::Sha256,
+        Encoding::Base64,
+    )
+    .timestamp(h("x-hubspot-request-timestamp"));
+    let mut sc = scheme(
+        "hubspot",
+        vec![s],
+        vec![Part::Method, Part::Url, Part::Body, Part::Timestamp],
+        Source::None,
+    );
     sc.timestamp_format = TimestampFormat::UnixMillis;
     sc.url = Some(public_origin.into());
     sc.url_is_origin = true;
@@ -297,39 +474,102 @@ pub fn hubspot(public_origin: impl Into<String>) -> Scheme {
 
 /// Intercom: `X-Hub-Signature: sha1=<hex HMAC-SHA1(client secret, body)>`.
 pub fn intercom() -> Scheme {
-    let s = set("x-hub-signature", prefixed("sha1="), Algorithm::Sha1, Encoding::Hex).id(Source::body("id"));
-    Scheme::hmac(scheme("intercom", vec![s], vec![Part::Body], Source::body("topic")))
+    let s = set(
+        "x-hub-signature",
+        prefixed("sha1="),
+        Algorithm::Sha1,
+        Encoding::Hex,
+    )
+    .id(Source::body("id"));
+    Scheme::hmac(scheme(
+        "intercom",
+        vec![s],
+        vec![Part::Body],
+        Source::body("topic"),
+    ))
 }
 
 /// Bitbucket (Cloud and Data Center): `X-Hub-Signature: sha256=<hex>` (SHA-256
 /// despite the GitHub-style name); event in `X-Event-Key`.
 pub fn bitbucket() -> Scheme {
-    let s = set("x-hub-signature", prefixed("sha256="), Algorithm::Sha256, Encoding::Hex).id(h("x-request-uuid"));
-    Scheme::hmac(scheme("bitbucket", vec![s], vec![Part::Body], h("x-event-key")))
+    let s = set(
+        "x-hub-signature",
+        prefixed("sha256="),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .id(h("x-request-uuid"));
+    Scheme::hmac(scheme(
+        "bitbucket",
+        vec![s],
+        vec![Part::Body],
+        h("x-event-key"),
+    ))
 }
 
 /// Jira Cloud admin webhooks with a secret: `X-Hub-Signature: sha256=<hex>`.
 pub fn jira() -> Scheme {
-    let s = set("x-hub-signature", prefixed("sha256="), Algorithm::Sha256, Encoding::Hex).id(h("x-atlassian-webhook-identifier"));
-    Scheme::hmac(scheme("jira", vec![s], vec![Part::Body], Source::body("webhookEvent")))
+    let s = set(
+        "x-hub-signature",
+        prefixed("sha256="),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .id(h("x-atlassian-webhook-identifier"));
+    Scheme::hmac(scheme(
+        "jira",
+        vec![s],
+        vec![Part::Body],
+        Source::body("webhookEvent"),
+    ))
 }
 
 /// Gitea and Forgejo: `X-Gitea-Signature` / `X-Forgejo-Signature: <hex>` over the
 /// JSON payload (for form-encoded hooks, the decoded `payload` field).
 pub fn gitea() -> Scheme {
-    let a = set("x-gitea-signature", prefixed(""), Algorithm::Sha256, Encoding::Hex).id(h("x-gitea-delivery"));
-    let b = set("x-forgejo-signature", prefixed(""), Algorithm::Sha256, Encoding::Hex).id(h("x-forgejo-delivery"));
-    Scheme::hmac(scheme("gitea", vec![a, b], vec![Part::FormPayloadOrBody], h("x-gitea-event")))
+    let a = set(
+        "x-gitea-signature",
+        prefixed(""),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .id(h("x-gitea-delivery"));
+    let b = set(
+        "x-forgejo-signature",
+        prefixed(""),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .id(h("x-forgejo-delivery"));
+    Scheme::hmac(scheme(
+        "gitea",
+        vec![a, b],
+        vec![Part::FormPayloadOrBody],
+        h("x-gitea-event"),
+    ))
 }
 
 /// Gogs: `X-Gogs-Signature: <hex>` over the JSON payload.
 pub fn gogs() -> Scheme {
-    let s = set("x-gogs-signature", prefixed(""), Algorithm::Sha256, Encoding::Hex).id(h("x-gogs-delivery"));
-    Scheme::hmac(scheme("gogs", vec![s], vec![Part::FormPayloadOrBody], h("x-gogs-event")))
+    let s = set(
+        "x-gogs-signature",
+        prefixed(""),
+        Algorithm::Sha256,
+        Encoding::Hex,
+    )
+    .id(h("x-gogs-delivery"));
+    Scheme::hmac(scheme(
+        "gogs",
+        vec![s],
+        vec![Part::FormPayloadOrBody],
+        h("x-gogs-event"),
+    ))
 }
 
 /// Mailgun: signature inside the body over `timestamp + token`. The event data is
 /// **not** signed by Mailgun; the token is the replay key. ±300 s.
 pub fn mailgun() -> Scheme {
-    Scheme(crate::scheme::Kind::Mailgun(crate::scheme::mailgun::Mailgun))
+    Scheme(crate::scheme::Kind::Mailgun(
+        crate::scheme::mailgun::Mailgun,
+    ))
 }

@@ -29,7 +29,13 @@ impl Expiry<String, Entry> for PerEntry {
     fn expire_after_create(&self, _: &String, v: &Entry, _: Instant) -> Option<Duration> {
         Some(v.ttl())
     }
-    fn expire_after_update(&self, _: &String, v: &Entry, _: Instant, _: Option<Duration>) -> Option<Duration> {
+    fn expire_after_update(
+        &self,
+        _: &String,
+        v: &Entry,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
         Some(v.ttl())
     }
 }
@@ -61,7 +67,12 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// A store holding at most `capacity` ids.
     pub fn new(capacity: u64) -> Self {
-        Self { cache: Cache::builder().max_capacity(capacity).expire_after(PerEntry).build() }
+        Self {
+            cache: Cache::builder()
+                .max_capacity(capacity)
+                .expire_after(PerEntry)
+                .build(),
+        }
     }
 
     /// Ids currently held (approximate: pending evictions may be counted).
@@ -83,7 +94,12 @@ impl Default for MemoryStore {
 }
 
 impl ReplayStore for MemoryStore {
-    fn reserve<'a>(&'a self, key: &'a str, token: &'a Token, ttl: Duration) -> BoxFuture<'a, Result<Reserve, StoreError>> {
+    fn reserve<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Reserve, StoreError>> {
         Box::pin(async move {
             let mut found = Reserve::Reserved;
             let f = &mut found;
@@ -91,7 +107,10 @@ impl ReplayStore for MemoryStore {
                 .entry_by_ref(key)
                 .and_compute_with(|e| {
                     let op = match e.as_ref().map(moka::Entry::value) {
-                        None => Op::Put(Entry::Reserved { token: Arc::from(token.as_str()), ttl }),
+                        None => Op::Put(Entry::Reserved {
+                            token: Arc::from(token.as_str()),
+                            ttl,
+                        }),
                         Some(Entry::Reserved { .. }) => {
                             *f = Reserve::InFlight;
                             Op::Nop
@@ -108,14 +127,21 @@ impl ReplayStore for MemoryStore {
         })
     }
 
-    fn commit<'a>(&'a self, key: &'a str, token: &'a Token, retention: Duration) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        retention: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             self.cache
                 .entry_by_ref(key)
                 .and_compute_with(|e| {
                     let op = match e.as_ref().map(moka::Entry::value) {
                         None => Op::Put(Entry::Committed { ttl: retention }),
-                        Some(Entry::Reserved { token: t, .. }) if &**t == token.as_str() => Op::Put(Entry::Committed { ttl: retention }),
+                        Some(Entry::Reserved { token: t, .. }) if &**t == token.as_str() => {
+                            Op::Put(Entry::Committed { ttl: retention })
+                        }
                         Some(_) => Op::Nop,
                     };
                     std::future::ready(op)
@@ -125,13 +151,19 @@ impl ReplayStore for MemoryStore {
         })
     }
 
-    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             self.cache
                 .entry_by_ref(key)
                 .and_compute_with(|e| {
                     let op = match e.as_ref().map(moka::Entry::value) {
-                        Some(Entry::Reserved { token: t, .. }) if &**t == token.as_str() => Op::Remove,
+                        Some(Entry::Reserved { token: t, .. }) if &**t == token.as_str() => {
+                            Op::Remove
+                        }
                         _ => Op::Nop,
                     };
                     std::future::ready(op)
@@ -198,16 +230,24 @@ mod tests {
     async fn entries_expire_after_their_ttl() {
         let s = MemoryStore::new(100);
         let t = Token::new();
-        assert_eq!(s.reserve("k", &t, Duration::from_millis(50)).await.unwrap(), Reserve::Reserved);
+        assert_eq!(
+            s.reserve("k", &t, Duration::from_millis(50)).await.unwrap(),
+            Reserve::Reserved
+        );
         tokio::time::sleep(Duration::from_millis(120)).await;
-        assert_eq!(s.reserve("k", &Token::new(), MIN).await.unwrap(), Reserve::Reserved);
+        assert_eq!(
+            s.reserve("k", &Token::new(), MIN).await.unwrap(),
+            Reserve::Reserved
+        );
     }
 
     #[tokio::test]
     async fn capacity_bounds_the_store() {
         let s = MemoryStore::new(1000);
         for i in 0..20_000 {
-            s.reserve(&format!("k{i}"), &Token::new(), MIN).await.unwrap();
+            s.reserve(&format!("k{i}"), &Token::new(), MIN)
+                .await
+                .unwrap();
         }
         assert!(s.len().await <= 1000, "{}", s.len().await);
     }

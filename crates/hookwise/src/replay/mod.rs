@@ -54,7 +54,11 @@ impl Token {
     pub fn new() -> Self {
         static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let seed = *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
+        let seed = *SEED.get_or_init(|| {
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        });
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_u64(n);
@@ -78,11 +82,25 @@ impl Default for Token {
 /// one key, exactly one gets [`Reserve::Reserved`].
 pub trait ReplayStore: Send + Sync + fmt::Debug + 'static {
     /// Reserves `key` with `token` for `ttl` if it is free.
-    fn reserve<'a>(&'a self, key: &'a str, token: &'a Token, ttl: Duration) -> BoxFuture<'a, Result<Reserve, StoreError>>;
+    fn reserve<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Reserve, StoreError>>;
     /// Marks `key` as processed for `retention` (only if `token` still holds it, or it is free).
-    fn commit<'a>(&'a self, key: &'a str, token: &'a Token, retention: Duration) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        retention: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Frees `key` if `token` still holds the reservation; anything else is left alone.
-    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// The outcome of admitting a verified delivery ([`crate::Verifier::admit`]).
@@ -113,7 +131,9 @@ struct GuardInner {
 
 impl fmt::Debug for ReplayGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReplayGuard").field("key", &self.inner.as_ref().map(|i| &i.key)).finish()
+        f.debug_struct("ReplayGuard")
+            .field("key", &self.inner.as_ref().map(|i| &i.key))
+            .finish()
     }
 }
 
@@ -123,8 +143,22 @@ impl ReplayGuard {
         Self { inner: None }
     }
 
-    pub(crate) fn new(store: Arc<dyn ReplayStore>, key: String, token: Token, retention: Duration, fail_open: bool) -> Self {
-        Self { inner: Some(GuardInner { store, key, token, retention, fail_open }) }
+    pub(crate) fn new(
+        store: Arc<dyn ReplayStore>,
+        key: String,
+        token: Token,
+        retention: Duration,
+        fail_open: bool,
+    ) -> Self {
+        Self {
+            inner: Some(GuardInner {
+                store,
+                key,
+                token,
+                retention,
+                fail_open,
+            }),
+        }
     }
 
     /// The handler succeeded: remember the delivery for the retention period.
@@ -133,7 +167,11 @@ impl ReplayGuard {
     /// The store could not be reached (the handler already ran; log it).
     pub async fn commit(mut self) -> Result<(), StoreError> {
         match self.inner.take() {
-            Some(i) => i.store.commit(&i.key, &i.token, i.retention).await.or_else(|e| if i.fail_open { Ok(()) } else { Err(e) }),
+            Some(i) => i
+                .store
+                .commit(&i.key, &i.token, i.retention)
+                .await
+                .or_else(|e| if i.fail_open { Ok(()) } else { Err(e) }),
             None => Ok(()),
         }
     }

@@ -12,7 +12,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG};
-use super::{Pending, PreparedKey, SignParams, SignedRequest, body_fields, replay_key_for, secret_bytes};
+use super::{
+    Pending, PreparedKey, SignParams, SignedRequest, body_fields, replay_key_for, secret_bytes,
+};
 use crate::headers::Lookup;
 use crate::timestamp::TimestampFormat;
 use crate::{ConfigError, Delivery, HeaderList, Key, Reason, Rejection, RequestParts, Tolerance};
@@ -93,14 +95,21 @@ impl Part {
                 if open > 0 {
                     parts.push(Self::Literal(Cow::Owned(rest[..open].as_bytes().to_vec())));
                 }
-                let close = rest[open..].find('}').ok_or(ConfigError::Scheme("unclosed `{` in template".into()))? + open;
+                let close = rest[open..]
+                    .find('}')
+                    .ok_or(ConfigError::Scheme("unclosed `{` in template".into()))?
+                    + open;
                 parts.push(match &rest[open + 1..close] {
                     "id" => Self::Id,
                     "timestamp" | "ts" => Self::Timestamp,
                     "body" => Self::Body,
                     "url" => Self::Url,
                     "method" => Self::Method,
-                    other => return Err(ConfigError::Scheme(format!("unknown template placeholder `{{{other}}}`").into())),
+                    other => {
+                        return Err(ConfigError::Scheme(
+                            format!("unknown template placeholder `{{{other}}}`").into(),
+                        ));
+                    }
                 });
                 rest = &rest[close + 1..];
             } else {
@@ -108,8 +117,13 @@ impl Part {
                 rest = "";
             }
         }
-        if !parts.iter().any(|p| matches!(p, Self::Body | Self::FormPayloadOrBody)) {
-            return Err(ConfigError::Scheme("the template must include {body}".into()));
+        if !parts
+            .iter()
+            .any(|p| matches!(p, Self::Body | Self::FormPayloadOrBody))
+        {
+            return Err(ConfigError::Scheme(
+                "the template must include {body}".into(),
+            ));
         }
         Ok(parts)
     }
@@ -168,7 +182,11 @@ impl HmacScheme {
     ///     .clock(hookwise::FixedClock::new(1_700_000_000)).build().unwrap();
     /// # let _ = v;
     /// ```
-    pub fn builder(provider: impl Into<Cow<'static, str>>, header: &str, algorithm: Algorithm) -> HmacBuilder {
+    pub fn builder(
+        provider: impl Into<Cow<'static, str>>,
+        header: &str,
+        algorithm: Algorithm,
+    ) -> HmacBuilder {
         HmacBuilder {
             scheme: Self {
                 provider: provider.into(),
@@ -210,33 +228,63 @@ impl HmacScheme {
         Ok(PreparedKey::hmac(index, key, macs))
     }
 
-    pub(crate) fn check_headers(&self, req: &RequestParts<'_>, now: i64, tolerance: &Tolerance) -> Result<Pending, Rejection> {
+    pub(crate) fn check_headers(
+        &self,
+        req: &RequestParts<'_>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<Pending, Rejection> {
         let h = req.headers;
-        let found = self.sets.iter().enumerate().find_map(|(i, s)| match h.lookup(&s.signature) {
-            Lookup::Missing => None,
-            l => Some((i, s, l)),
-        });
+        let found = self
+            .sets
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| match h.lookup(&s.signature) {
+                Lookup::Missing => None,
+                l => Some((i, s, l)),
+            });
         let Some((set_index, set, lookup)) = found else {
             let names: Vec<&str> = self.sets.iter().map(|s| s.signature.as_ref()).collect();
-            return Err(Rejection::new(Reason::MissingSignature, format!("no signature header ({})", names.join(" or ")))
-                .header(self.sets[0].signature.clone()));
+            return Err(Rejection::new(
+                Reason::MissingSignature,
+                format!("no signature header ({})", names.join(" or ")),
+            )
+            .header(self.sets[0].signature.clone()));
         };
         let Lookup::One(value) = lookup else {
-            return Err(Rejection::new(Reason::MalformedHeader, "signature header sent more than once").header(set.signature.clone()));
+            return Err(Rejection::new(
+                Reason::MalformedHeader,
+                "signature header sent more than once",
+            )
+            .header(set.signature.clone()));
         };
-        let mut p = Pending { set: set_index, ..Pending::default() };
+        let mut p = Pending {
+            set: set_index,
+            ..Pending::default()
+        };
         let mut ts_raw: Option<&[u8]> = None;
         match &set.format {
             SignatureFormat::Prefixed(prefix) => {
                 let pre = prefix.as_bytes();
                 if value.len() < pre.len() || !value[..pre.len()].eq_ignore_ascii_case(pre) {
-                    return Err(malformed(set, format!("signature does not start with `{prefix}`")));
+                    return Err(malformed(
+                        set,
+                        format!("signature does not start with `{prefix}`"),
+                    ));
                 }
-                let sig = set.encoding.decode(&value[pre.len()..]).ok_or_else(|| malformed(set, "signature is not valid encoding"))?;
+                let sig = set
+                    .encoding
+                    .decode(&value[pre.len()..])
+                    .ok_or_else(|| malformed(set, "signature is not valid encoding"))?;
                 p.candidates = 1;
                 p.signatures.push(sig);
             }
-            SignatureFormat::List { separator, kv, version, timestamp_key } => {
+            SignatureFormat::List {
+                separator,
+                kv,
+                version,
+                timestamp_key,
+            } => {
                 let mut entries = 0usize;
                 for entry in value.split(|b| u32::from(*b) == u32::from(*separator)) {
                     let entry = entry.trim_ascii();
@@ -245,9 +293,15 @@ impl HmacScheme {
                     }
                     entries += 1;
                     if entries > MAX_SIGNATURE_ENTRIES {
-                        return Err(malformed(set, format!("more than {MAX_SIGNATURE_ENTRIES} entries in the signature list")));
+                        return Err(malformed(
+                            set,
+                            format!(
+                                "more than {MAX_SIGNATURE_ENTRIES} entries in the signature list"
+                            ),
+                        ));
                     }
-                    let Some(pos) = entry.iter().position(|b| u32::from(*b) == u32::from(*kv)) else {
+                    let Some(pos) = entry.iter().position(|b| u32::from(*b) == u32::from(*kv))
+                    else {
                         continue; // junk entry, ignored like an unknown version
                     };
                     let (k, v) = (&entry[..pos], &entry[pos + 1..]);
@@ -260,13 +314,21 @@ impl HmacScheme {
                         }
                     } else if timestamp_key.as_deref().is_some_and(|t| k == t.as_bytes()) {
                         if ts_raw.is_some() {
-                            return Err(malformed(set, "more than one timestamp in the signature header"));
+                            return Err(malformed(
+                                set,
+                                "more than one timestamp in the signature header",
+                            ));
                         }
                         ts_raw = Some(v);
                     }
                 }
                 if p.candidates == 0 {
-                    return Err(malformed(set, format!("no `{version}` signature in the list (only unknown versions or junk)")));
+                    return Err(malformed(
+                        set,
+                        format!(
+                            "no `{version}` signature in the list (only unknown versions or junk)"
+                        ),
+                    ));
                 }
             }
         }
@@ -274,7 +336,10 @@ impl HmacScheme {
         match &set.timestamp {
             Source::None | Source::Body(_) => {}
             Source::SignatureList => {
-                let raw = ts_raw.ok_or_else(|| Rejection::new(Reason::MalformedHeader, "signature header has no timestamp").header(set.signature.clone()))?;
+                let raw = ts_raw.ok_or_else(|| {
+                    Rejection::new(Reason::MalformedHeader, "signature header has no timestamp")
+                        .header(set.signature.clone())
+                })?;
                 p.timestamp = Some(self.parse_ts(raw, set.signature.clone())?);
                 p.ts_raw = raw.to_vec();
             }
@@ -291,9 +356,18 @@ impl HmacScheme {
         if let Source::Header(name) = &set.id {
             match h.lookup(name) {
                 Lookup::One(v) => p.id = Some(utf8(v, name)?),
-                Lookup::Many => return Err(Rejection::new(Reason::MalformedHeader, "id header sent more than once").header(name.clone())),
+                Lookup::Many => {
+                    return Err(Rejection::new(
+                        Reason::MalformedHeader,
+                        "id header sent more than once",
+                    )
+                    .header(name.clone()));
+                }
                 Lookup::Missing if self.template.contains(&Part::Id) => {
-                    return Err(Rejection::new(Reason::MissingHeader, "no delivery id header").header(name.clone()));
+                    return Err(
+                        Rejection::new(Reason::MissingHeader, "no delivery id header")
+                            .header(name.clone()),
+                    );
                 }
                 Lookup::Missing => {}
             }
@@ -308,7 +382,11 @@ impl HmacScheme {
         }
         if self.needs_url() {
             let base = self.url.as_deref().unwrap_or_default();
-            p.url = if self.url_is_origin { format!("{}{}", base.trim_end_matches('/'), req.uri) } else { base.to_owned() };
+            p.url = if self.url_is_origin {
+                format!("{}{}", base.trim_end_matches('/'), req.uri)
+            } else {
+                base.to_owned()
+            };
         }
         if self.template.contains(&Part::FormPayloadOrBody) {
             p.form = matches!(h.lookup("content-type"), Lookup::One(ct) if ct.len() >= 33 && ct[..33].eq_ignore_ascii_case(b"application/x-www-form-urlencoded"));
@@ -317,7 +395,9 @@ impl HmacScheme {
     }
 
     fn parse_ts(&self, raw: &[u8], header: Cow<'static, str>) -> Result<i64, Rejection> {
-        self.timestamp_format.parse(raw).ok_or_else(|| Rejection::new(Reason::MalformedHeader, "timestamp is not valid").header(header))
+        self.timestamp_format.parse(raw).ok_or_else(|| {
+            Rejection::new(Reason::MalformedHeader, "timestamp is not valid").header(header)
+        })
     }
 
     fn feed(&self, p: &Pending, body: &[u8], payload: Option<&[u8]>, f: &mut dyn FnMut(&[u8])) {
@@ -334,7 +414,14 @@ impl HmacScheme {
         }
     }
 
-    pub(crate) fn verify_body(&self, mut p: Pending, body: &[u8], keys: &[PreparedKey], now: i64, tolerance: &Tolerance) -> Result<Delivery, Rejection> {
+    pub(crate) fn verify_body(
+        &self,
+        mut p: Pending,
+        body: &[u8],
+        keys: &[PreparedKey],
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<Delivery, Rejection> {
         let set = &self.sets[p.set];
         let payload = if p.form { form_payload(body) } else { None };
         let mut tag = [0u8; MAX_TAG];
@@ -342,8 +429,13 @@ impl HmacScheme {
         let mut matched: Option<(usize, usize)> = None;
         for key in keys.iter().filter(|k| k.active_at(now)) {
             keys_tried += 1;
-            let Some(mac) = key.mac(set.algorithm) else { continue };
-            let n = mac.compute(&mut |f| self.feed(&p, body, payload.as_deref(), f), &mut tag);
+            let Some(mac) = key.mac(set.algorithm) else {
+                continue;
+            };
+            let n = mac.compute(
+                &mut |f| self.feed(&p, body, payload.as_deref(), f),
+                &mut tag,
+            );
             let computed = &tag[..n];
             let mut hit = None;
             for (i, sig) in p.signatures.iter().enumerate() {
@@ -370,8 +462,15 @@ impl HmacScheme {
         let fields = body_fields(body, [&set.id, &self.event, &set.timestamp]);
         let [id_b, event_b, ts_b] = fields;
         if let Source::Body(_) = &set.timestamp {
-            let raw = ts_b.ok_or_else(|| Rejection::new(Reason::MalformedHeader, "the signed body has no timestamp field"))?;
-            let ts = self.timestamp_format.parse(raw.as_bytes()).ok_or_else(|| Rejection::new(Reason::MalformedHeader, "body timestamp is not valid"))?;
+            let raw = ts_b.ok_or_else(|| {
+                Rejection::new(
+                    Reason::MalformedHeader,
+                    "the signed body has no timestamp field",
+                )
+            })?;
+            let ts = self.timestamp_format.parse(raw.as_bytes()).ok_or_else(|| {
+                Rejection::new(Reason::MalformedHeader, "body timestamp is not valid")
+            })?;
             check_window(tolerance, ts, now)?;
             p.timestamp = Some(ts);
         }
@@ -382,7 +481,11 @@ impl HmacScheme {
         };
         let id = id_b.or(p.id.take());
         let event_type = event_b.or(p.event.take());
-        let replay_key = replay_key_for(&self.provider, id.as_deref().filter(|_| id_is_signed), &p.signatures[sig_index]);
+        let replay_key = replay_key_for(
+            &self.provider,
+            id.as_deref().filter(|_| id_is_signed),
+            &p.signatures[sig_index],
+        );
         Ok(Delivery {
             provider: self.provider.clone(),
             id,
@@ -394,13 +497,25 @@ impl HmacScheme {
         })
     }
 
-    pub(crate) fn sign(&self, key: &Key, body: &[u8], params: &SignParams<'_>) -> Result<SignedRequest, ConfigError> {
+    pub(crate) fn sign(
+        &self,
+        key: &Key,
+        body: &[u8],
+        params: &SignParams<'_>,
+    ) -> Result<SignedRequest, ConfigError> {
         let set = &self.sets[0];
         let bytes = secret_bytes(&self.provider, self.secret_encoding, key.secret.expose())?;
         let mac = KeyedMac::new(set.algorithm, &bytes);
         let ts = params.timestamp.map(|t| self.timestamp_format.format(t));
-        let id = params.id.map_or_else(|| format!("msg_{}", &hex::encode(Sha256::digest(body))[..24]), str::to_owned);
-        let url = params.url.map(str::to_owned).or_else(|| self.url.clone()).unwrap_or_default();
+        let id = params.id.map_or_else(
+            || format!("msg_{}", &hex::encode(Sha256::digest(body))[..24]),
+            str::to_owned,
+        );
+        let url = params
+            .url
+            .map(str::to_owned)
+            .or_else(|| self.url.clone())
+            .unwrap_or_default();
         let p = Pending {
             id: Some(id.clone()),
             ts_raw: ts.clone().unwrap_or_default().into_bytes(),
@@ -410,11 +525,15 @@ impl HmacScheme {
             ..Pending::default()
         };
         if self.needs_url() && p.url.is_empty() {
-            return Err(ConfigError::Scheme(format!("{} signs the URL: pass the notification URL", self.provider).into()));
+            return Err(ConfigError::Scheme(
+                format!("{} signs the URL: pass the notification URL", self.provider).into(),
+            ));
         }
         let needs_ts = matches!(set.timestamp, Source::Header(_) | Source::SignatureList);
         if needs_ts && ts.is_none() {
-            return Err(ConfigError::Scheme(format!("{} signs a timestamp: pass one", self.provider).into()));
+            return Err(ConfigError::Scheme(
+                format!("{} signs a timestamp: pass one", self.provider).into(),
+            ));
         }
         let tag = mac.tag(&{
             let mut buf = Vec::new();
@@ -424,7 +543,12 @@ impl HmacScheme {
         let sig = set.encoding.encode(&tag);
         let value = match &set.format {
             SignatureFormat::Prefixed(prefix) => format!("{prefix}{sig}"),
-            SignatureFormat::List { separator, kv, version, timestamp_key } => match (timestamp_key, &ts) {
+            SignatureFormat::List {
+                separator,
+                kv,
+                version,
+                timestamp_key,
+            } => match (timestamp_key, &ts) {
                 (Some(k), Some(t)) => format!("{k}{kv}{t}{separator}{version}{kv}{sig}"),
                 _ => format!("{version}{kv}{sig}"),
             },
@@ -440,7 +564,10 @@ impl HmacScheme {
         if let (Source::Header(name), Some(ev)) = (&self.event, params.event) {
             headers.push(canonical(name), ev);
         }
-        Ok(SignedRequest { headers, body: body.to_vec() })
+        Ok(SignedRequest {
+            headers,
+            body: body.to_vec(),
+        })
     }
 }
 
@@ -450,7 +577,9 @@ fn canonical(lower: &str) -> String {
         .split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map_or_else(String::new, |f| f.to_ascii_uppercase().to_string() + c.as_str())
+            c.next().map_or_else(String::new, |f| {
+                f.to_ascii_uppercase().to_string() + c.as_str()
+            })
         })
         .collect::<Vec<_>>()
         .join("-")
@@ -460,11 +589,22 @@ fn malformed(set: &HeaderSet, detail: impl Into<Cow<'static, str>>) -> Rejection
     Rejection::new(Reason::MalformedHeader, detail).header(set.signature.clone())
 }
 
-pub(crate) fn one<'h>(h: &'h dyn crate::Headers, name: &Cow<'static, str>) -> Result<&'h [u8], Rejection> {
+pub(crate) fn one<'h>(
+    h: &'h dyn crate::Headers,
+    name: &Cow<'static, str>,
+) -> Result<&'h [u8], Rejection> {
     match h.lookup(name) {
         Lookup::One(v) => Ok(v),
-        Lookup::Missing => Err(Rejection::new(Reason::MissingHeader, format!("no `{name}` header")).header(name.clone())),
-        Lookup::Many => Err(Rejection::new(Reason::MalformedHeader, format!("`{name}` sent more than once")).header(name.clone())),
+        Lookup::Missing => Err(Rejection::new(
+            Reason::MissingHeader,
+            format!("no `{name}` header"),
+        )
+        .header(name.clone())),
+        Lookup::Many => Err(Rejection::new(
+            Reason::MalformedHeader,
+            format!("`{name}` sent more than once"),
+        )
+        .header(name.clone())),
     }
 }
 
@@ -473,20 +613,37 @@ fn utf8(v: &[u8], name: &Cow<'static, str>) -> Result<String, Rejection> {
         .ok()
         .filter(|s| !s.is_empty() && s.len() <= 256)
         .map(str::to_owned)
-        .ok_or_else(|| Rejection::new(Reason::MalformedHeader, "id is empty, too long or not UTF-8").header(name.clone()))
+        .ok_or_else(|| {
+            Rejection::new(
+                Reason::MalformedHeader,
+                "id is empty, too long or not UTF-8",
+            )
+            .header(name.clone())
+        })
 }
 
 pub(crate) fn check_window(tolerance: &Tolerance, ts: i64, now: i64) -> Result<(), Rejection> {
     use crate::clock::TimestampError;
     tolerance.check(ts, now).map_err(|e| match e {
-        TimestampError::TooOld(skew) => Rejection::new(Reason::TimestampTooOld, "timestamp is older than the tolerance").skew(skew),
-        TimestampError::InFuture(skew) => Rejection::new(Reason::TimestampInFuture, "timestamp is further in the future than the tolerance").skew(skew),
+        TimestampError::TooOld(skew) => Rejection::new(
+            Reason::TimestampTooOld,
+            "timestamp is older than the tolerance",
+        )
+        .skew(skew),
+        TimestampError::InFuture(skew) => Rejection::new(
+            Reason::TimestampInFuture,
+            "timestamp is further in the future than the tolerance",
+        )
+        .skew(skew),
     })
 }
 
 fn form_payload(body: &[u8]) -> Option<Vec<u8>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
-    pairs.into_iter().find(|(k, _)| k == "payload").map(|(_, v)| v.into_bytes())
+    pairs
+        .into_iter()
+        .find(|(k, _)| k == "payload")
+        .map(|(_, v)| v.into_bytes())
 }
 
 /// Builds a custom [`HmacScheme`]. See [`HmacScheme::builder`].
@@ -594,8 +751,20 @@ impl HmacBuilder {
 
 impl HeaderSet {
     /// A header set: signature header, its format, algorithm and encoding.
-    pub fn new(signature: &str, format: SignatureFormat, algorithm: Algorithm, encoding: Encoding) -> Self {
-        Self { signature: Cow::Owned(signature.to_ascii_lowercase()), format, algorithm, encoding, timestamp: Source::None, id: Source::None }
+    pub fn new(
+        signature: &str,
+        format: SignatureFormat,
+        algorithm: Algorithm,
+        encoding: Encoding,
+    ) -> Self {
+        Self {
+            signature: Cow::Owned(signature.to_ascii_lowercase()),
+            format,
+            algorithm,
+            encoding,
+            timestamp: Source::None,
+            id: Source::None,
+        }
     }
     /// Where this set's timestamp is.
     #[must_use]

@@ -56,9 +56,15 @@ impl KeyedMac {
     pub(crate) fn new(alg: Algorithm, key: &[u8]) -> Self {
         // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
         match alg {
-            Algorithm::Sha1 => Self::Sha1(<Hmac<Sha1> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
-            Algorithm::Sha256 => Self::Sha256(<Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
-            Algorithm::Sha512 => Self::Sha512(<Hmac<Sha512> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
+            Algorithm::Sha1 => Self::Sha1(
+                <Hmac<Sha1> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!()),
+            ),
+            Algorithm::Sha256 => Self::Sha256(
+                <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!()),
+            ),
+            Algorithm::Sha512 => Self::Sha512(
+                <Hmac<Sha512> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!()),
+            ),
         }
     }
 
@@ -71,8 +77,16 @@ impl KeyedMac {
     }
 
     /// Clones the keyed state, feeds it, and writes the tag into `out`.
-    pub(crate) fn compute(&self, feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])), out: &mut [u8; MAX_TAG]) -> usize {
-        fn run<M: Mac + Clone>(m: &M, feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])), out: &mut [u8; MAX_TAG]) -> usize {
+    pub(crate) fn compute(
+        &self,
+        feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])),
+        out: &mut [u8; MAX_TAG],
+    ) -> usize {
+        fn run<M: Mac + Clone>(
+            m: &M,
+            feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])),
+            out: &mut [u8; MAX_TAG],
+        ) -> usize {
             let mut m = m.clone();
             feed(&mut |b| m.update(b));
             let tag = m.finalize().into_bytes();
@@ -116,7 +130,14 @@ mod tests {
     fn incremental_equals_one_shot() {
         let m = KeyedMac::new(Algorithm::Sha1, b"k");
         let mut out = [0u8; MAX_TAG];
-        let n = m.compute(&mut |f| { f(b"ab"); f(b""); f(b"c"); }, &mut out);
+        let n = m.compute(
+            &mut |f| {
+                f(b"ab");
+                f(b"");
+                f(b"c");
+            },
+            &mut out,
+        );
         assert_eq!(&out[..n], m.tag(b"abc").as_slice());
         assert_eq!(n, 20);
     }

@@ -16,32 +16,58 @@ use crate::{ConfigError, Delivery, HeaderList, Key, Reason, Rejection, Tolerance
 pub(crate) struct Mailgun;
 
 impl Mailgun {
-    pub(crate) fn verify_body(&self, body: &[u8], keys: &[PreparedKey], now: i64, tol: &Tolerance) -> Result<Delivery, Rejection> {
+    pub(crate) fn verify_body(
+        &self,
+        body: &[u8],
+        keys: &[PreparedKey],
+        now: i64,
+        tol: &Tolerance,
+    ) -> Result<Delivery, Rejection> {
         let (ts, token, sig, event) = if body.trim_ascii_start().first() == Some(&b'{') {
             let [a, b, c, d] = crate::json::extract(
                 body,
-                [&["signature", "timestamp"], &["signature", "token"], &["signature", "signature"], &["event-data", "event"]],
+                [
+                    &["signature", "timestamp"],
+                    &["signature", "token"],
+                    &["signature", "signature"],
+                    &["event-data", "event"],
+                ],
             );
             (a, b, c, d)
         } else {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(body).unwrap_or_default();
             let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-            (get("timestamp"), get("token"), get("signature"), get("event"))
+            (
+                get("timestamp"),
+                get("token"),
+                get("signature"),
+                get("event"),
+            )
         };
         let (Some(ts_raw), Some(token), Some(sig)) = (ts, token, sig) else {
-            return Err(Rejection::new(Reason::MissingSignature, "body has no signature.{timestamp,token,signature}"));
+            return Err(Rejection::new(
+                Reason::MissingSignature,
+                "body has no signature.{timestamp,token,signature}",
+            ));
         };
         let ts = TimestampFormat::UnixSeconds
             .parse(ts_raw.as_bytes())
-            .ok_or_else(|| Rejection::new(Reason::MalformedHeader, "signature.timestamp is not valid"))?;
+            .ok_or_else(|| {
+                Rejection::new(Reason::MalformedHeader, "signature.timestamp is not valid")
+            })?;
         check_window(tol, ts, now)?;
-        let sig = hex::decode(&sig).map_err(|_| Rejection::new(Reason::MalformedHeader, "signature.signature is not hex"))?;
+        let sig = hex::decode(&sig).map_err(|_| {
+            Rejection::new(Reason::MalformedHeader, "signature.signature is not hex")
+        })?;
         let mut tag = [0u8; MAX_TAG];
         let mut tried = 0;
         let mut matched = None;
         for k in keys.iter().filter(|k| k.active_at(now)) {
             tried += 1;
-            let Some(mac) = k.mac(Algorithm::Sha256) else { continue };
+            let Some(mac) = k.mac(Algorithm::Sha256) else {
+                continue;
+            };
             let n = mac.compute(
                 &mut |f| {
                     f(ts_raw.as_bytes());
@@ -54,7 +80,14 @@ impl Mailgun {
                 break;
             }
         }
-        let key = matched.ok_or_else(|| Rejection::new(Reason::SignatureMismatch, "signature does not match any key").tried(1, tried).body_len(body.len()))?;
+        let key = matched.ok_or_else(|| {
+            Rejection::new(
+                Reason::SignatureMismatch,
+                "signature does not match any key",
+            )
+            .tried(1, tried)
+            .body_len(body.len())
+        })?;
         Ok(Delivery {
             provider: Cow::Borrowed("mailgun"),
             replay_key: format!("mailgun:{token}"),
@@ -67,19 +100,33 @@ impl Mailgun {
     }
 
     /// Builds a Mailgun JSON body: `body` must be the `event-data` object.
-    pub(crate) fn sign(&self, key: &Key, body: &[u8], params: &SignParams<'_>) -> Result<SignedRequest, ConfigError> {
-        let ts = params.timestamp.ok_or(ConfigError::Scheme("mailgun signs a timestamp: pass one".into()))?;
-        let event: serde_json::Value =
-            serde_json::from_slice(body).map_err(|_| ConfigError::Scheme("mailgun: the body must be the JSON `event-data` object".into()))?;
-        let token = params.id.map_or_else(|| hex::encode(&sha2_digest(body)[..25]), str::to_owned);
-        let sig = hex::encode(KeyedMac::new(Algorithm::Sha256, key.secret.expose()).tag(format!("{ts}{token}").as_bytes()));
+    pub(crate) fn sign(
+        &self,
+        key: &Key,
+        body: &[u8],
+        params: &SignParams<'_>,
+    ) -> Result<SignedRequest, ConfigError> {
+        let ts = params.timestamp.ok_or(ConfigError::Scheme(
+            "mailgun signs a timestamp: pass one".into(),
+        ))?;
+        let event: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+            ConfigError::Scheme("mailgun: the body must be the JSON `event-data` object".into())
+        })?;
+        let token = params
+            .id
+            .map_or_else(|| hex::encode(&sha2_digest(body)[..25]), str::to_owned);
+        let sig = hex::encode(
+            KeyedMac::new(Algorithm::Sha256, key.secret.expose())
+                .tag(format!("{ts}{token}").as_bytes()),
+        );
         let out = serde_json::json!({
             "signature": {"timestamp": ts.to_string(), "token": token, "signature": sig},
             "event-data": event,
         });
         Ok(SignedRequest {
             headers: HeaderList::new().with("Content-Type", "application/json"),
-            body: serde_json::to_vec(&out).map_err(|_| ConfigError::Scheme("mailgun: cannot encode".into()))?,
+            body: serde_json::to_vec(&out)
+                .map_err(|_| ConfigError::Scheme("mailgun: cannot encode".into()))?,
         })
     }
 }

@@ -16,10 +16,12 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 pub use self::basic::BasicAuth;
-pub use self::hmac::{HeaderSet, HmacBuilder, HmacScheme, Part, SecretEncoding, SignatureFormat, Source};
+pub use self::hmac::{
+    HeaderSet, HmacBuilder, HmacScheme, Part, SecretEncoding, SignatureFormat, Source,
+};
+use self::mac::KeyedMac;
 pub use self::mac::{Algorithm, Encoding};
 pub use self::token::TokenScheme;
-use self::mac::KeyedMac;
 use crate::{ConfigError, Delivery, HeaderList, Key, Rejection, RequestParts, Tolerance};
 
 /// How a sender authenticates its deliveries. Build one with a preset from
@@ -118,7 +120,12 @@ impl Scheme {
     ///
     /// # Errors
     /// A bad secret, or a parameter the scheme needs (timestamp, URL) missing.
-    pub fn sign(&self, secret: impl AsRef<[u8]>, body: &[u8], params: &SignParams<'_>) -> Result<SignedRequest, ConfigError> {
+    pub fn sign(
+        &self,
+        secret: impl AsRef<[u8]>,
+        body: &[u8],
+        params: &SignParams<'_>,
+    ) -> Result<SignedRequest, ConfigError> {
         let key = Key::new(secret)?;
         match &self.0 {
             Kind::Hmac(s) => s.sign(&key, body, params),
@@ -131,9 +138,13 @@ impl Scheme {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         match &self.0 {
             Kind::Hmac(s) if s.needs_url() && s.url.as_deref().is_none_or(str::is_empty) => {
-                Err(ConfigError::Scheme(format!("{} signs the notification URL: configure it", s.provider).into()))
+                Err(ConfigError::Scheme(
+                    format!("{} signs the notification URL: configure it", s.provider).into(),
+                ))
             }
-            Kind::Hmac(s) if s.sets.is_empty() || s.template.is_empty() => Err(ConfigError::Scheme("empty scheme".into())),
+            Kind::Hmac(s) if s.sets.is_empty() || s.template.is_empty() => {
+                Err(ConfigError::Scheme("empty scheme".into()))
+            }
             _ => Ok(()),
         }
     }
@@ -142,11 +153,21 @@ impl Scheme {
         match &self.0 {
             Kind::Hmac(s) => s.prepare(index, key),
             Kind::Token(_) | Kind::Basic(_) => Ok(PreparedKey::digest(index, key)),
-            Kind::Mailgun(_) => Ok(PreparedKey::hmac(index, key, vec![KeyedMac::new(Algorithm::Sha256, key.secret.expose())])),
+            Kind::Mailgun(_) => Ok(PreparedKey::hmac(
+                index,
+                key,
+                vec![KeyedMac::new(Algorithm::Sha256, key.secret.expose())],
+            )),
         }
     }
 
-    pub(crate) fn check_headers(&self, req: &RequestParts<'_>, keys: &[PreparedKey], now: i64, tol: &Tolerance) -> Result<Pending, Rejection> {
+    pub(crate) fn check_headers(
+        &self,
+        req: &RequestParts<'_>,
+        keys: &[PreparedKey],
+        now: i64,
+        tol: &Tolerance,
+    ) -> Result<Pending, Rejection> {
         match &self.0 {
             Kind::Hmac(s) => s.check_headers(req, now, tol),
             Kind::Token(s) => s.check(req, keys, now),
@@ -155,7 +176,14 @@ impl Scheme {
         }
     }
 
-    pub(crate) fn verify_body(&self, p: Pending, body: &[u8], keys: &[PreparedKey], now: i64, tol: &Tolerance) -> Result<Delivery, Rejection> {
+    pub(crate) fn verify_body(
+        &self,
+        p: Pending,
+        body: &[u8],
+        keys: &[PreparedKey],
+        now: i64,
+        tol: &Tolerance,
+    ) -> Result<Delivery, Rejection> {
         match &self.0 {
             Kind::Hmac(s) => s.verify_body(p, body, keys, now, tol),
             Kind::Token(s) => Ok(s.delivery(p, body, keys)),
@@ -205,7 +233,9 @@ pub(crate) struct PreparedKey {
 
 impl std::fmt::Debug for PreparedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreparedKey").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("PreparedKey")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -218,13 +248,25 @@ impl Drop for PreparedKey {
 
 impl PreparedKey {
     fn base(index: usize, key: &Key, macs: Vec<KeyedMac>, digest: [u8; 32]) -> Self {
-        Self { index, name: key.name(index), not_before: key.not_before, not_after: key.not_after, macs, digest }
+        Self {
+            index,
+            name: key.name(index),
+            not_before: key.not_before,
+            not_after: key.not_after,
+            macs,
+            digest,
+        }
     }
     pub(crate) fn hmac(index: usize, key: &Key, macs: Vec<KeyedMac>) -> Self {
         Self::base(index, key, macs, [0; 32])
     }
     pub(crate) fn digest(index: usize, key: &Key) -> Self {
-        Self::base(index, key, Vec::new(), Sha256::digest(key.secret.expose()).into())
+        Self::base(
+            index,
+            key,
+            Vec::new(),
+            Sha256::digest(key.secret.expose()).into(),
+        )
     }
     pub(crate) fn mac(&self, alg: Algorithm) -> Option<&KeyedMac> {
         self.macs.iter().find(|m| m.algorithm() == alg)
@@ -235,7 +277,11 @@ impl PreparedKey {
 }
 
 /// Turns the secret as the sender shows it into key bytes.
-pub(crate) fn secret_bytes(provider: &str, enc: SecretEncoding, secret: &[u8]) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+pub(crate) fn secret_bytes(
+    provider: &str,
+    enc: SecretEncoding,
+    secret: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
     use base64::Engine as _;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     match enc {
@@ -243,7 +289,8 @@ pub(crate) fn secret_bytes(provider: &str, enc: SecretEncoding, secret: &[u8]) -
         SecretEncoding::WhsecBase64 => {
             const LENIENT: GeneralPurpose = GeneralPurpose::new(
                 &base64::alphabet::STANDARD,
-                GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+                GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(DecodePaddingMode::Indifferent),
             );
             let s = secret.trim_ascii();
             let s = s.strip_prefix(b"whsec_").unwrap_or(s);
@@ -260,7 +307,11 @@ pub(crate) fn secret_bytes(provider: &str, enc: SecretEncoding, secret: &[u8]) -
 }
 
 fn static_name(provider: &str) -> &'static str {
-    crate::providers::NAMES.iter().find(|n| **n == provider).copied().unwrap_or("this sender")
+    crate::providers::NAMES
+        .iter()
+        .find(|n| **n == provider)
+        .copied()
+        .unwrap_or("this sender")
 }
 
 /// Reads the body-sourced fields in one pass.
@@ -282,6 +333,9 @@ pub(crate) fn body_fields(body: &[u8], sources: [&Source; 3]) -> [Option<String>
 pub(crate) fn replay_key_for(provider: &str, signed_id: Option<&str>, signature: &[u8]) -> String {
     match signed_id {
         Some(id) => format!("{provider}:{id}"),
-        None => format!("{provider}:sig:{}", &hex::encode(Sha256::digest(signature))[..32]),
+        None => format!(
+            "{provider}:sig:{}",
+            &hex::encode(Sha256::digest(signature))[..32]
+        ),
     }
 }

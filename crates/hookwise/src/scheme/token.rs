@@ -34,12 +34,20 @@ pub struct TokenScheme {
 impl TokenScheme {
     /// A token in `header`.
     pub fn new(provider: impl Into<Cow<'static, str>>, header: &str) -> Self {
-        Self { provider: provider.into(), header: Cow::Owned(header.to_ascii_lowercase()), id_headers: Vec::new(), event_header: None }
+        Self {
+            provider: provider.into(),
+            header: Cow::Owned(header.to_ascii_lowercase()),
+            id_headers: Vec::new(),
+            event_header: None,
+        }
     }
     /// Headers that carry a delivery id, first found wins (not signed: see the type docs).
     #[must_use]
     pub fn id_headers(mut self, names: &[&str]) -> Self {
-        self.id_headers = names.iter().map(|n| Cow::Owned(n.to_ascii_lowercase())).collect();
+        self.id_headers = names
+            .iter()
+            .map(|n| Cow::Owned(n.to_ascii_lowercase()))
+            .collect();
         self
     }
     /// The header that names the event.
@@ -53,11 +61,20 @@ impl TokenScheme {
         super::Scheme(super::Kind::Token(self))
     }
 
-    pub(crate) fn check(&self, req: &RequestParts<'_>, keys: &[PreparedKey], now: i64) -> Result<Pending, Rejection> {
+    pub(crate) fn check(
+        &self,
+        req: &RequestParts<'_>,
+        keys: &[PreparedKey],
+        now: i64,
+    ) -> Result<Pending, Rejection> {
         let value = match one(req.headers, &self.header) {
             Ok(v) => v,
             Err(r) if r.reason() == Reason::MissingHeader => {
-                return Err(Rejection::new(Reason::MissingSignature, format!("no `{}` header", self.header)).header(self.header.clone()));
+                return Err(Rejection::new(
+                    Reason::MissingSignature,
+                    format!("no `{}` header", self.header),
+                )
+                .header(self.header.clone()));
             }
             Err(r) => return Err(r),
         };
@@ -72,13 +89,20 @@ impl TokenScheme {
             }
         }
         let Some(i) = found else {
-            return Err(Rejection::new(Reason::InvalidCredentials, "token does not match any key").header(self.header.clone()).tried(1, tried));
+            return Err(
+                Rejection::new(Reason::InvalidCredentials, "token does not match any key")
+                    .header(self.header.clone())
+                    .tried(1, tried),
+            );
         };
         p.matched_key = i;
         p.candidates = 1;
         for name in &self.id_headers {
             if let crate::Lookup::One(v) = req.headers.lookup(name) {
-                p.id = std::str::from_utf8(v).ok().filter(|s| s.len() <= 256).map(str::to_owned);
+                p.id = std::str::from_utf8(v)
+                    .ok()
+                    .filter(|s| s.len() <= 256)
+                    .map(str::to_owned);
                 break;
             }
         }
@@ -96,13 +120,21 @@ impl TokenScheme {
 
     pub(crate) fn sign(&self, key: &Key, body: &[u8]) -> SignedRequest {
         let headers = HeaderList::new().with(self.header.to_string(), key.secret.expose().to_vec());
-        SignedRequest { headers, body: body.to_vec() }
+        SignedRequest {
+            headers,
+            body: body.to_vec(),
+        }
     }
 }
 
 /// The token authenticates the sender only: the replay key is the sender's id
 /// header when there is one, else a hash of the body.
-pub(crate) fn token_delivery(provider: &Cow<'static, str>, p: Pending, body: &[u8], keys: &[PreparedKey]) -> Delivery {
+pub(crate) fn token_delivery(
+    provider: &Cow<'static, str>,
+    p: Pending,
+    body: &[u8],
+    keys: &[PreparedKey],
+) -> Delivery {
     let replay_key = match &p.id {
         Some(id) => format!("{provider}:{id}"),
         None => replay_key_for(provider, None, &Sha256::digest(body)),
@@ -113,7 +145,10 @@ pub(crate) fn token_delivery(provider: &Cow<'static, str>, p: Pending, body: &[u
         id_is_signed: false,
         timestamp: None,
         event_type: p.event,
-        key: keys.iter().find(|k| k.index == p.matched_key).map_or(Cow::Borrowed("key-0"), |k| k.name.clone()),
+        key: keys
+            .iter()
+            .find(|k| k.index == p.matched_key)
+            .map_or(Cow::Borrowed("key-0"), |k| k.name.clone()),
         replay_key,
     }
 }
