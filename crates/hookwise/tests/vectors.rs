@@ -19,7 +19,9 @@ struct Vector {
 }
 
 fn load(file: &str) -> Vector {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(file);
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let body = match (v.get("body"), v.get("body_base64")) {
         (Some(Value::String(s)), _) => s.as_bytes().to_vec(),
@@ -31,10 +33,29 @@ fn load(file: &str) -> Vector {
     };
     Vector {
         provider: v["provider"].as_str().unwrap().to_owned(),
-        secrets: v["secrets"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect(),
+        secrets: v["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect(),
         url: v.get("url").and_then(Value::as_str).map(str::to_owned),
-        method: v.get("method").and_then(Value::as_str).unwrap_or("POST").to_owned(),
-        headers: v["headers"].as_array().unwrap().iter().map(|p| (p[0].as_str().unwrap().to_owned(), p[1].as_str().unwrap().to_owned())).collect(),
+        method: v
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("POST")
+            .to_owned(),
+        headers: v["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_str().unwrap().to_owned(),
+                    p[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect(),
         body,
         now: v["now"].as_i64().unwrap(),
         expect: v["expect"].as_str().unwrap().to_owned(),
@@ -52,7 +73,13 @@ fn split_url(url: &str) -> (&str, &str) {
 
 impl Vector {
     fn verifier(&self, now: i64) -> Verifier {
-        let url = self.url.as_deref().map(|u| if self.provider == "hubspot" { split_url(u).0 } else { u });
+        let url = self.url.as_deref().map(|u| {
+            if self.provider == "hubspot" {
+                split_url(u).0
+            } else {
+                u
+            }
+        });
         let mut ring = Keyring::new();
         for s in &self.secrets {
             ring = ring.key(Key::new(s).unwrap());
@@ -65,8 +92,16 @@ impl Vector {
             .unwrap()
     }
 
-    fn run(&self, headers: &[(String, String)], body: &[u8], now: i64) -> Result<hookwise::Delivery, hookwise::Rejection> {
-        let list: HeaderList = headers.iter().map(|(n, v)| (n.clone(), v.clone().into_bytes())).collect();
+    fn run(
+        &self,
+        headers: &[(String, String)],
+        body: &[u8],
+        now: i64,
+    ) -> Result<hookwise::Delivery, hookwise::Rejection> {
+        let list: HeaderList = headers
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone().into_bytes()))
+            .collect();
         let target = self.url.as_deref().map_or("/", |u| split_url(u).1);
         let req = RequestParts::new(&list).method(&self.method).uri(target);
         self.verifier(now).verify(&req, body)
@@ -82,12 +117,29 @@ impl Vector {
     /// The header carrying the signature, for tampering.
     fn signature_header(&self) -> Option<usize> {
         const NAMES: &[&str] = &[
-            "x-gitea-signature", "x-gogs-signature", "x-hub-signature-256", "x-hub-signature", "stripe-signature", "x-slack-signature", "webhook-signature", "svix-signature",
-            "x-shopify-hmac-sha256", "twitch-eventsub-message-signature", "x-zm-signature", "linear-signature", "paddle-signature",
-            "x-pagerduty-signature", "x-square-hmacsha256-signature", "x-hubspot-signature-v3",
+            "x-gitea-signature",
+            "x-gogs-signature",
+            "x-hub-signature-256",
+            "x-hub-signature",
+            "stripe-signature",
+            "x-slack-signature",
+            "webhook-signature",
+            "svix-signature",
+            "x-shopify-hmac-sha256",
+            "twitch-eventsub-message-signature",
+            "x-zm-signature",
+            "linear-signature",
+            "paddle-signature",
+            "x-pagerduty-signature",
+            "x-square-hmacsha256-signature",
+            "x-hubspot-signature-v3",
             "x-gitlab-token",
         ];
-        NAMES.iter().find_map(|want| self.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(want)))
+        NAMES.iter().find_map(|want| {
+            self.headers
+                .iter()
+                .position(|(n, _)| n.eq_ignore_ascii_case(want))
+        })
     }
 
     fn check(&self, file: &str) {
@@ -97,7 +149,15 @@ impl Vector {
             return;
         }
         let d = got.unwrap();
-        assert_eq!(d.provider(), match self.provider.as_str() { "github-sha1" => "github", "gitlab-signing" => "gitlab", p => p }, "{file}");
+        assert_eq!(
+            d.provider(),
+            match self.provider.as_str() {
+                "github-sha1" => "github",
+                "gitlab-signing" => "gitlab",
+                p => p,
+            },
+            "{file}"
+        );
         // The body is authenticated by every scheme except GitLab's token and Mailgun.
         let body_signed = !matches!(self.provider.as_str(), "gitlab" | "mailgun");
         if body_signed && !self.body.is_empty() {
@@ -109,7 +169,10 @@ impl Vector {
             }
             let mut longer = self.body.clone();
             longer.push(b'\n');
-            assert!(self.run(&self.headers, &longer, self.now).is_err(), "{file}: trailing newline added still verifies");
+            assert!(
+                self.run(&self.headers, &longer, self.now).is_err(),
+                "{file}: trailing newline added still verifies"
+            );
         }
         if let Some(i) = self.signature_header() {
             let mut h = self.headers.clone();
@@ -118,14 +181,26 @@ impl Vector {
             let bytes = unsafe_free_flip(v);
             *v = bytes;
             let r = self.run(&h, &self.body, self.now);
-            assert!(r.is_err(), "{file}: tampered signature header still verifies");
+            assert!(
+                r.is_err(),
+                "{file}: tampered signature header still verifies"
+            );
             // Wrong key.
-            let mut wrong = Vector { secrets: vec!["a-completely-different-secret".into()], ..self.clone_shallow() };
+            let mut wrong = Vector {
+                secrets: vec!["a-completely-different-secret".into()],
+                ..self.clone_shallow()
+            };
             if self.provider.contains("standard") || self.provider == "gitlab-signing" {
                 wrong.secrets = vec!["whsec_YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh".into()];
             }
             let r = wrong.run(&self.headers, &self.body, self.now);
-            assert!(matches!(r.as_ref().map_err(hookwise::Rejection::reason), Err(Reason::SignatureMismatch | Reason::InvalidCredentials)), "{file}: wrong key: {r:?}");
+            assert!(
+                matches!(
+                    r.as_ref().map_err(hookwise::Rejection::reason),
+                    Err(Reason::SignatureMismatch | Reason::InvalidCredentials)
+                ),
+                "{file}: wrong key: {r:?}"
+            );
         }
         if let Some(ts) = d.timestamp {
             let tol = self.verifier(self.now).tolerance();
@@ -133,7 +208,11 @@ impl Vector {
             let r = self.run(&self.headers, &self.body, ts + past + 1);
             assert_eq!(Self::outcome(&r), "timestamp_too_old", "{file}");
             if let Some(fut) = tol.future() {
-                let r = self.run(&self.headers, &self.body, ts - i64::try_from(fut.as_secs()).unwrap() - 1);
+                let r = self.run(
+                    &self.headers,
+                    &self.body,
+                    ts - i64::try_from(fut.as_secs()).unwrap() - 1,
+                );
                 assert_eq!(Self::outcome(&r), "timestamp_in_future", "{file}");
             }
         }
@@ -159,14 +238,23 @@ fn unsafe_free_flip(v: &str) -> String {
     let mut chars: Vec<char> = v.chars().collect();
     let mut run = 0;
     for i in 0..=chars.len() {
-        let sig_char = i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '+' || chars[i] == '/');
+        let sig_char = i < chars.len()
+            && (chars[i].is_ascii_alphanumeric() || chars[i] == '+' || chars[i] == '/');
         if sig_char {
             run += 1;
             continue;
         }
         if run >= 16 {
-            let j = (i - run..i).rev().find(|&j| chars[j].is_ascii_alphanumeric()).unwrap();
-            chars[j] = match chars[j] { '0' => '1', 'a' => 'b', 'A' => 'B', _ => '0' };
+            let j = (i - run..i)
+                .rev()
+                .find(|&j| chars[j].is_ascii_alphanumeric())
+                .unwrap();
+            chars[j] = match chars[j] {
+                '0' => '1',
+                'a' => 'b',
+                'A' => 'B',
+                _ => '0',
+            };
         }
         run = 0;
     }
@@ -185,10 +273,15 @@ macro_rules! vector {
 #[test]
 fn every_vector_file_has_a_test() {
     let listed = include_str!("vectors.rs");
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")).unwrap() {
+    for entry in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")).unwrap()
+    {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".json") {
-            assert!(listed.contains(&format!("\"{name}\"")), "{name} has no vector! line");
+            assert!(
+                listed.contains(&format!("\"{name}\"")),
+                "{name} has no vector! line"
+            );
         }
     }
 }
@@ -197,66 +290,162 @@ vector!(bitbucket_repo_push, "bitbucket-repo-push.json");
 vector!(gitea_push, "gitea-push.json");
 vector!(github_docs_hello_world, "github-docs-hello-world.json");
 vector!(github_octokit_compact, "github-octokit-compact.json");
-vector!(github_octokit_escaped_backslash, "github-octokit-escaped-backslash.json");
+vector!(
+    github_octokit_escaped_backslash,
+    "github-octokit-escaped-backslash.json"
+);
 vector!(github_octokit_pretty, "github-octokit-pretty.json");
-vector!(github_octokit_reserialized_body, "github-octokit-reserialized-body.json");
-vector!(github_octokit_utf8_escapes, "github-octokit-utf8-escapes.json");
-vector!(github_octokit_wrong_secret, "github-octokit-wrong-secret.json");
-vector!(github_sha1_octokit_compact, "github-sha1-octokit-compact.json");
-vector!(github_sha1_octokit_escaped_backslash, "github-sha1-octokit-escaped-backslash.json");
-vector!(github_sha1_octokit_utf8_escapes, "github-sha1-octokit-utf8-escapes.json");
-vector!(github_sha1_octokit_wrong_secret, "github-sha1-octokit-wrong-secret.json");
+vector!(
+    github_octokit_reserialized_body,
+    "github-octokit-reserialized-body.json"
+);
+vector!(
+    github_octokit_utf8_escapes,
+    "github-octokit-utf8-escapes.json"
+);
+vector!(
+    github_octokit_wrong_secret,
+    "github-octokit-wrong-secret.json"
+);
+vector!(
+    github_sha1_octokit_compact,
+    "github-sha1-octokit-compact.json"
+);
+vector!(
+    github_sha1_octokit_escaped_backslash,
+    "github-sha1-octokit-escaped-backslash.json"
+);
+vector!(
+    github_sha1_octokit_utf8_escapes,
+    "github-sha1-octokit-utf8-escapes.json"
+);
+vector!(
+    github_sha1_octokit_wrong_secret,
+    "github-sha1-octokit-wrong-secret.json"
+);
 vector!(gitlab_signing_push, "gitlab-signing-push.json");
 vector!(gitlab_token_push, "gitlab-token-push.json");
-vector!(gitlab_token_tampered_body, "gitlab-token-tampered-body.json");
+vector!(
+    gitlab_token_tampered_body,
+    "gitlab-token-tampered-body.json"
+);
 vector!(gitlab_token_wrong_token, "gitlab-token-wrong-token.json");
 vector!(gogs_push, "gogs-push.json");
 vector!(hubspot_python_v3_expired, "hubspot-python-v3-expired.json");
-vector!(hubspot_python_v3_wrong_url, "hubspot-python-v3-wrong-url.json");
+vector!(
+    hubspot_python_v3_wrong_url,
+    "hubspot-python-v3-wrong-url.json"
+);
 vector!(hubspot_python_v3, "hubspot-python-v3.json");
-vector!(intercom_conversation_user_created, "intercom-conversation-user-created.json");
+vector!(
+    intercom_conversation_user_created,
+    "intercom-conversation-user-created.json"
+);
 vector!(jira_issue_created, "jira-issue-created.json");
 vector!(linear_issue_create, "linear-issue-create.json");
 vector!(mailgun_php_bad_token, "mailgun-php-bad-token.json");
 vector!(mailgun_php_good, "mailgun-php-good.json");
-vector!(meta_synthetic_escaped_unicode, "meta-synthetic-escaped-unicode.json");
+vector!(
+    meta_synthetic_escaped_unicode,
+    "meta-synthetic-escaped-unicode.json"
+);
 vector!(paddle_go_invalid_payload, "paddle-go-invalid-payload.json");
 vector!(paddle_go_invalid_secret, "paddle-go-invalid-secret.json");
 vector!(paddle_go_price_created, "paddle-go-price-created.json");
-vector!(paddle_node_extra_whitespace, "paddle-node-extra-whitespace.json");
-vector!(paddle_node_invalid_secret, "paddle-node-invalid-secret.json");
-vector!(paddle_node_invalid_timestamp, "paddle-node-invalid-timestamp.json");
-vector!(paddle_node_multiple_hashes, "paddle-node-multiple-hashes.json");
+vector!(
+    paddle_node_extra_whitespace,
+    "paddle-node-extra-whitespace.json"
+);
+vector!(
+    paddle_node_invalid_secret,
+    "paddle-node-invalid-secret.json"
+);
+vector!(
+    paddle_node_invalid_timestamp,
+    "paddle-node-invalid-timestamp.json"
+);
+vector!(
+    paddle_node_multiple_hashes,
+    "paddle-node-multiple-hashes.json"
+);
 vector!(paddle_node_valid, "paddle-node-valid.json");
 vector!(paddle_node_within_5s, "paddle-node-within-5s.json");
-vector!(paddle_python_secret_rotation, "paddle-python-secret-rotation.json");
-vector!(paddle_python_special_chars, "paddle-python-special-chars.json");
-vector!(paddle_python_standard_payload, "paddle-python-standard-payload.json");
+vector!(
+    paddle_python_secret_rotation,
+    "paddle-python-secret-rotation.json"
+);
+vector!(
+    paddle_python_special_chars,
+    "paddle-python-special-chars.json"
+);
+vector!(
+    paddle_python_standard_payload,
+    "paddle-python-standard-payload.json"
+);
 vector!(pagerduty_go_mismatch, "pagerduty-go-mismatch.json");
 vector!(pagerduty_go_rotation, "pagerduty-go-rotation.json");
 vector!(pagerduty_go_valid, "pagerduty-go-valid.json");
-vector!(shopify_api_js_tampered_body, "shopify-api-js-tampered-body.json");
+vector!(
+    shopify_api_js_tampered_body,
+    "shopify-api-js-tampered-body.json"
+);
 vector!(shopify_api_js_validate, "shopify-api-js-validate.json");
 vector!(slack_docs_slash_command, "slack-docs-slash-command.json");
 vector!(slack_tampered_body, "slack-tampered-body.json");
 vector!(slack_timestamp_in_future, "slack-timestamp-in-future.json");
 vector!(slack_timestamp_too_old, "slack-timestamp-too-old.json");
 vector!(square_docs_sample, "square-docs-sample.json");
-vector!(square_python_sdk_unescaped_angle_brackets, "square-python-sdk-unescaped-angle-brackets.json");
-vector!(square_python_sdk_url_mismatch, "square-python-sdk-url-mismatch.json");
-vector!(square_python_sdk_wrong_key, "square-python-sdk-wrong-key.json");
+vector!(
+    square_python_sdk_unescaped_angle_brackets,
+    "square-python-sdk-unescaped-angle-brackets.json"
+);
+vector!(
+    square_python_sdk_url_mismatch,
+    "square-python-sdk-url-mismatch.json"
+);
+vector!(
+    square_python_sdk_wrong_key,
+    "square-python-sdk-wrong-key.json"
+);
 vector!(square_python_sdk, "square-python-sdk.json");
-vector!(standard_invalid_signature, "standard-invalid-signature.json");
+vector!(
+    standard_invalid_signature,
+    "standard-invalid-signature.json"
+);
 vector!(standard_multi_signature, "standard-multi-signature.json");
 vector!(standard_svix_headers, "standard-svix-headers.json");
-vector!(standard_timestamp_in_future, "standard-timestamp-in-future.json");
-vector!(standard_timestamp_too_old, "standard-timestamp-too-old.json");
+vector!(
+    standard_timestamp_in_future,
+    "standard-timestamp-in-future.json"
+);
+vector!(
+    standard_timestamp_too_old,
+    "standard-timestamp-too-old.json"
+);
 vector!(standard_webhook_headers, "standard-webhook-headers.json");
 vector!(stripe_dotnet_event, "stripe-dotnet-event.json");
-vector!(stripe_dotnet_extra_bad_v1, "stripe-dotnet-extra-bad-v1.json");
-vector!(stripe_dotnet_no_trailing_newline, "stripe-dotnet-no-trailing-newline.json");
-vector!(stripe_dotnet_tampered_body, "stripe-dotnet-tampered-body.json");
-vector!(stripe_dotnet_timestamp_too_old, "stripe-dotnet-timestamp-too-old.json");
-vector!(stripe_dotnet_wrong_secret, "stripe-dotnet-wrong-secret.json");
-vector!(twitch_eventsub_channel_follow, "twitch-eventsub-channel-follow.json");
+vector!(
+    stripe_dotnet_extra_bad_v1,
+    "stripe-dotnet-extra-bad-v1.json"
+);
+vector!(
+    stripe_dotnet_no_trailing_newline,
+    "stripe-dotnet-no-trailing-newline.json"
+);
+vector!(
+    stripe_dotnet_tampered_body,
+    "stripe-dotnet-tampered-body.json"
+);
+vector!(
+    stripe_dotnet_timestamp_too_old,
+    "stripe-dotnet-timestamp-too-old.json"
+);
+vector!(
+    stripe_dotnet_wrong_secret,
+    "stripe-dotnet-wrong-secret.json"
+);
+vector!(
+    twitch_eventsub_channel_follow,
+    "twitch-eventsub-channel-follow.json"
+);
 vector!(zoom_meeting_started, "zoom-meeting-started.json");
