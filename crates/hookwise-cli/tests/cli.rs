@@ -1,0 +1,359 @@
+//! The real `hookwise` binary, every subcommand.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn hookwise() -> Command {
+    Command::cargo_bin("hookwise").unwrap()
+}
+
+fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hookwise-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+struct Captured {
+    file: String,
+    provider: String,
+    secrets: Vec<String>,
+    url: Option<String>,
+    headers: Vec<String>,
+    body: Vec<u8>,
+    now: i64,
+}
+
+/// Every valid captured request among the conformance vectors.
+fn captured() -> Vec<Captured> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hookwise/tests/vectors");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if v["expect"] != "valid" || v.get("body").is_none() {
+            continue;
+        }
+        out.push(Captured {
+            file: path.file_name().unwrap().to_string_lossy().into_owned(),
+            provider: v["provider"].as_str().unwrap().to_owned(),
+            secrets: v["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect(),
+            url: v.get("url").and_then(Value::as_str).map(str::to_owned),
+            headers: v["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| format!("{}: {}", p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+                .collect(),
+            body: v["body"].as_str().unwrap().as_bytes().to_vec(),
+            now: v["now"].as_i64().unwrap(),
+        });
+    }
+    out.sort_by(|a, b| a.file.cmp(&b.file));
+    out
+}
+
+impl Captured {
+    fn verify(&self, body: &[u8]) -> Command {
+        let mut c = hookwise();
+        c.arg("verify")
+            .arg("--provider")
+            .arg(&self.provider)
+            .arg("--body-file")
+            .arg(tmp(&self.file, body))
+            .arg("--now")
+            .arg(self.now.to_string());
+        for s in &self.secrets {
+            c.arg("--secret").arg(s);
+        }
+        if let Some(u) = &self.url {
+            c.arg("--url").arg(u);
+        }
+        // Headers through a file, as copied from a request log.
+        let headers = tmp(
+            &format!("{}.headers", self.file),
+            self.headers.join("\n").as_bytes(),
+        );
+        c.arg("--headers-file").arg(headers);
+        c
+    }
+}
+
+#[test]
+fn verify_accepts_every_captured_request_and_explains_a_mutated_one() {
+    let all = captured();
+    let providers: std::collections::HashSet<&str> =
+        all.iter().map(|c| c.provider.as_str()).collect();
+    assert!(providers.len() >= 20, "{providers:?}");
+    for c in &all {
+        c.verify(&c.body)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("VALID"));
+        if matches!(c.provider.as_str(), "gitlab" | "mailgun") {
+            continue; // these senders do not sign the body
+        }
+        let mut changed = c.body.clone();
+        changed.push(b'\n');
+        c.verify(&changed)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains(
+                "REJECTED: signature_mismatch (401)",
+            ))
+            .stdout(predicate::str::contains("without its trailing newline"));
+    }
+}
+
+#[test]
+fn verify_never_prints_the_expected_signature() {
+    let body = b"{\"a\":1}";
+    let good = hookwise()
+        .args(["sign", "-p", "github", "-s", "s3cret", "--body-file"])
+        .arg(tmp("ns.json", body))
+        .output()
+        .unwrap();
+    let good = String::from_utf8(good.stdout).unwrap();
+    let sig = good
+        .lines()
+        .find(|l| l.starts_with("X-Hub-Signature-256"))
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let out = hookwise()
+        .args(["verify", "-p", "github", "-s", "s3cret", "-H", "X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000", "--json", "--body-file"])
+        .arg(tmp("ns2.json", body))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap();
+    assert!(!text.contains(&sig), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    let v: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["reason"], "signature_mismatch");
+    assert_eq!(v["signatures_tried"], 1);
+}
+
+#[test]
+fn verify_explains_stale_timestamps_secret_prefix_and_wrong_provider() {
+    let body = tmp("st.json", br#"{"id":"evt_1","type":"x"}"#);
+    let sign = |secret: &str| {
+        let o = hookwise()
+            .args([
+                "sign",
+                "-p",
+                "stripe",
+                "-s",
+                secret,
+                "--timestamp",
+                "1700000000",
+                "--body-file",
+            ])
+            .arg(&body)
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    };
+    let header = sign("whsec_abc");
+    // Stale: the signature is fine, only the clock is off.
+    hookwise()
+        .args([
+            "verify",
+            "-p",
+            "stripe",
+            "-s",
+            "whsec_abc",
+            "--now",
+            "1700000400",
+            "-H",
+            &header,
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("timestamp_too_old"))
+        .stdout(predicate::str::contains("400 s ago"))
+        .stdout(predicate::str::contains(
+            "the signature is valid; only the timestamp",
+        ));
+    // The `whsec_` prefix dropped by the user.
+    hookwise()
+        .args([
+            "verify",
+            "-p",
+            "stripe",
+            "-s",
+            "abc",
+            "--now",
+            "1700000000",
+            "-H",
+            &header,
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("with the `whsec_` prefix"));
+    // Wrong provider.
+    hookwise()
+        .args([
+            "verify",
+            "-p",
+            "github",
+            "-s",
+            "whsec_abc",
+            "--now",
+            "1700000000",
+            "-H",
+            &header,
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("missing_signature"))
+        .stdout(predicate::str::contains("use --provider stripe"));
+}
+
+#[test]
+fn verify_explains_a_url_mismatch_for_url_signed_senders() {
+    let body = tmp("sq.json", br#"{"event_id":"e1","type":"payment.created"}"#);
+    let o = hookwise()
+        .args([
+            "sign",
+            "-p",
+            "square",
+            "-s",
+            "sqkey",
+            "--url",
+            "https://example.com/hooks/square",
+            "--body-file",
+        ])
+        .arg(&body)
+        .output()
+        .unwrap();
+    let header = String::from_utf8(o.stdout).unwrap().trim().to_owned();
+    hookwise()
+        .args([
+            "verify",
+            "-p",
+            "square",
+            "-s",
+            "sqkey",
+            "--url",
+            "https://example.com/hooks/square/",
+            "-H",
+            &header,
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "matches with the URL `https://example.com/hooks/square`",
+        ));
+}
+
+#[test]
+fn sign_formats() {
+    let body = tmp("sf.json", br#"{"type":"a"}"#);
+    hookwise()
+        .args([
+            "sign",
+            "-p",
+            "standard",
+            "-s",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "--timestamp",
+            "1614265330",
+            "--id",
+            "msg_1",
+            "--format",
+            "json",
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(r#""Webhook-Id":"msg_1""#))
+        .stdout(predicate::str::contains(
+            r#""Webhook-Timestamp":"1614265330""#,
+        ));
+    hookwise()
+        .args([
+            "sign",
+            "-p",
+            "slack",
+            "-s",
+            "x",
+            "--format",
+            "curl",
+            "--url",
+            "http://127.0.0.1:9/webhooks/slack",
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "curl -i -X POST 'http://127.0.0.1:9/webhooks/slack'",
+        ))
+        .stdout(predicate::str::contains("-H 'X-Slack-Signature: v0="));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    hookwise()
+        .args(["verify", "-p", "github", "--body-file", "/nonexistent"])
+        .assert()
+        .code(2);
+    hookwise()
+        .args(["verify", "-p", "nope", "-s", "x", "--body-file"])
+        .arg(tmp("u.json", b"{}"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown provider"));
+    hookwise()
+        .args(["sign", "-p", "github", "-s", "", "--body-file"])
+        .arg(tmp("u2.json", b"{}"))
+        .assert()
+        .code(2);
+    hookwise()
+        .args([
+            "verify",
+            "-p",
+            "github",
+            "-s",
+            "x",
+            "-H",
+            "no colon",
+            "--body-file",
+        ])
+        .arg(tmp("u3.json", b"{}"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn providers_lists_every_name() {
+    let out = hookwise().arg("providers").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for p in hookwise::providers::NAMES {
+        assert!(text.lines().any(|l| l == *p), "{p}");
+    }
+}
