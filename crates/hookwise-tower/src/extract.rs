@@ -1,0 +1,413 @@
+//! axum extractors for verified deliveries (feature `axum`).
+//!
+//! [`Webhook<T>`] hands a handler the payload decoded from the verified bytes,
+//! those bytes, and the [`Delivery`]; [`RawWebhook`] the bytes and the
+//! [`Delivery`] without decoding. Both only work behind
+//! [`VerifyWebhook`](crate::VerifyWebhook): without the layer they answer 500,
+//! so a handler cannot get an unverified payload by mistake.
+//!
+//! The [`Delivery`] alone is also available as `axum::Extension<Delivery>`.
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{Router, body::Body, http::{Request, StatusCode}, routing::post};
+//! use hookwise::{providers, scheme::SignParams, Clock, SystemClock, Verifier};
+//! use hookwise_tower::{VerifyWebhook, Webhook};
+//! use serde::Deserialize;
+//! use tower::ServiceExt;
+//!
+//! #[derive(Deserialize)]
+//! struct Event {
+//!     id: String,
+//!     #[serde(rename = "type")]
+//!     kind: String,
+//! }
+//!
+//! async fn stripe(hook: Webhook<Event>) -> String {
+//!     format!("{} {} ({} bytes)", hook.payload.kind, hook.payload.id, hook.body.len())
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = "whsec_test_secret";
+//! let app = Router::new()
+//!     .route("/webhooks/stripe", post(stripe))
+//!     .route_layer(VerifyWebhook::new(Verifier::new(providers::stripe(), secret)?));
+//!
+//! let body = br#"{"id":"evt_1","type":"invoice.paid"}"#;
+//! let now = SystemClock.now_unix();
+//! let signed = providers::stripe().sign(secret, body, &SignParams { timestamp: Some(now), ..Default::default() })?;
+//! let mut req = Request::post("/webhooks/stripe");
+//! for (name, value) in signed.headers.iter() {
+//!     req = req.header(name, value);
+//! }
+//! let res = app.oneshot(req.body(Body::from(&body[..]))?).await?;
+//! assert_eq!(res.status(), StatusCode::OK);
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::ops::Deref;
+
+use axum_core::extract::{FromRequest, Request};
+use axum_core::response::{IntoResponse, Response};
+use bytes::Bytes;
+use hookwise::Delivery;
+use http::{HeaderValue, StatusCode, header};
+use serde::de::DeserializeOwned;
+
+/// A verified delivery: the payload decoded from the verified bytes, the bytes
+/// themselves, and the [`Delivery`] metadata.
+///
+/// The payload is decoded as JSON, or as a form when the request's
+/// `Content-Type` is `application/x-www-form-urlencoded` (Slack slash commands
+/// and interactivity, Twilio, Mailgun). A payload that does not decode answers
+/// 422 `{"error":"invalid_payload"}`.
+///
+/// Requires [`VerifyWebhook`](crate::VerifyWebhook) on the route; see the
+/// [module docs](crate::extract) for an example.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Webhook<T> {
+    /// The decoded payload.
+    pub payload: T,
+    /// The exact bytes that were verified.
+    pub body: Bytes,
+    /// What the verifier learned: provider, id, timestamp, event type, key.
+    pub delivery: Delivery,
+}
+
+impl<T> Webhook<T> {
+    /// The decoded payload.
+    pub const fn payload(&self) -> &T {
+        &self.payload
+    }
+    /// The exact bytes that were verified.
+    pub const fn body(&self) -> &Bytes {
+        &self.body
+    }
+    /// The delivery metadata.
+    pub const fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+    /// The payload, dropping the rest.
+    pub fn into_payload(self) -> T {
+        self.payload
+    }
+    /// Payload, bytes and delivery.
+    pub fn into_parts(self) -> (T, Bytes, Delivery) {
+        (self.payload, self.body, self.delivery)
+    }
+}
+
+impl<T> Deref for Webhook<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.payload
+    }
+}
+
+/// A verified delivery without decoding: the exact bytes that were verified
+/// and the [`Delivery`]. For payloads that are not JSON or a form, or to
+/// decode them yourself.
+///
+/// Requires [`VerifyWebhook`](crate::VerifyWebhook) on the route; see the
+/// [module docs](crate::extract).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RawWebhook {
+    /// The exact bytes that were verified.
+    pub body: Bytes,
+    /// What the verifier learned.
+    pub delivery: Delivery,
+}
+
+impl RawWebhook {
+    /// The exact bytes that were verified.
+    pub const fn body(&self) -> &Bytes {
+        &self.body
+    }
+    /// The delivery metadata.
+    pub const fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+    /// Bytes and delivery.
+    pub fn into_parts(self) -> (Bytes, Delivery) {
+        (self.body, self.delivery)
+    }
+}
+
+/// Why [`Webhook`] or [`RawWebhook`] could not be extracted.
+///
+/// | condition | status | body |
+/// |---|---|---|
+/// | no [`VerifyWebhook`](crate::VerifyWebhook) layer on the route | 500 | `{"error":"misconfigured","detail":…}` |
+/// | body could not be buffered again | 400 / 413 | `{"error":"body_unreadable"}` / `{"error":"body_too_large"}` |
+/// | payload does not decode into `T` | 422 | `{"error":"invalid_payload"}` |
+#[derive(Debug)]
+pub struct WebhookRejection {
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    MissingLayer,
+    Body(StatusCode, String),
+    InvalidPayload(String),
+}
+
+const MISSING_LAYER: &str = "no verified delivery in the request extensions: \
+     add the `hookwise_tower::VerifyWebhook` layer to this route";
+
+impl WebhookRejection {
+    /// The status of the response.
+    pub const fn status(&self) -> StatusCode {
+        match &self.kind {
+            Kind::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+            Kind::Body(status, _) => *status,
+            Kind::InvalidPayload(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    /// The stable code in the response body: `misconfigured`,
+    /// `body_unreadable`, `body_too_large` or `invalid_payload`.
+    pub fn code(&self) -> &'static str {
+        match &self.kind {
+            Kind::MissingLayer => "misconfigured",
+            Kind::Body(status, _) if *status == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            Kind::Body(..) => "body_unreadable",
+            Kind::InvalidPayload(_) => "invalid_payload",
+        }
+    }
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::MissingLayer => f.write_str(MISSING_LAYER),
+            Kind::Body(_, e) => write!(f, "could not read the verified body: {e}"),
+            Kind::InvalidPayload(e) => write!(f, "the verified payload does not decode: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookRejection {}
+
+impl IntoResponse for WebhookRejection {
+    fn into_response(self) -> Response {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "hookwise::rejection", status = self.status().as_u16(), reason = self.code(), detail = %self, "webhook extractor rejected");
+        let body = match self.kind {
+            Kind::MissingLayer => {
+                serde_json::json!({"error": self.code(), "detail": MISSING_LAYER}).to_string()
+            }
+            _ => format!("{{\"error\":\"{}\"}}", self.code()),
+        };
+        let mut res = (self.status(), body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        res
+    }
+}
+
+/// Takes the delivery and the body out of a request that went through the layer.
+async fn verified<S: Send + Sync>(
+    mut req: Request,
+    state: &S,
+) -> Result<(Bytes, Delivery, bool), WebhookRejection> {
+    let delivery = req
+        .extensions_mut()
+        .remove::<Delivery>()
+        .ok_or(WebhookRejection {
+            kind: Kind::MissingLayer,
+        })?;
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    // The body is the `Bytes` the layer re-attached: a single frame, not copied.
+    let body = Bytes::from_request(req, state)
+        .await
+        .map_err(|e| WebhookRejection {
+            kind: Kind::Body(e.status(), e.body_text()),
+        })?;
+    Ok((body, delivery, is_form))
+}
+
+impl<T, S> FromRequest<S> for Webhook<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = WebhookRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (body, delivery, is_form) = verified(req, state).await?;
+        let payload = if is_form {
+            serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
+        } else {
+            serde_json::from_slice(&body).map_err(|e| e.to_string())
+        }
+        .map_err(|e| WebhookRejection {
+            kind: Kind::InvalidPayload(e),
+        })?;
+        Ok(Self {
+            payload,
+            body,
+            delivery,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for RawWebhook {
+    type Rejection = WebhookRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (body, delivery, _) = verified(req, state).await?;
+        Ok(Self { body, delivery })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::post;
+    use hookwise::scheme::SignParams;
+    use hookwise::{Verifier, providers};
+    use http::Request;
+    use http_body_util::BodyExt;
+    use serde::Deserialize;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::VerifyWebhook;
+
+    const SECRET: &str = "extract-test-secret";
+
+    #[derive(Deserialize)]
+    struct Command {
+        command: String,
+        text: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Push {
+        after: String,
+    }
+
+    fn app() -> Router {
+        let verifier = Verifier::new(providers::github(), SECRET).unwrap();
+        Router::new()
+            .route(
+                "/json",
+                post(|hook: Webhook<Push>| async move {
+                    format!("{} {}", hook.after, hook.delivery().provider())
+                }),
+            )
+            .route(
+                "/form",
+                post(|hook: Webhook<Command>| async move {
+                    format!("{} {}", hook.payload().command, hook.payload().text)
+                }),
+            )
+            .route(
+                "/raw",
+                post(|hook: RawWebhook| async move { hook.body().clone() }),
+            )
+            .route_layer(VerifyWebhook::new(verifier))
+            .route(
+                "/unprotected",
+                post(|hook: RawWebhook| async move { hook.body }),
+            )
+    }
+
+    fn signed(uri: &str, content_type: &str, body: &'static str) -> Request<Body> {
+        let s = providers::github()
+            .sign(SECRET, body.as_bytes(), &SignParams::default())
+            .unwrap();
+        let mut req = Request::post(uri).header(header::CONTENT_TYPE, content_type);
+        for (n, v) in s.headers.iter() {
+            req = req.header(n, v);
+        }
+        req.body(Body::from(body)).unwrap()
+    }
+
+    async fn text(res: Response) -> String {
+        let b = res.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn json_payload_is_decoded() {
+        let res = app()
+            .oneshot(signed("/json", "application/json", r#"{"after":"abc"}"#))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(text(res).await, "abc github");
+    }
+
+    #[tokio::test]
+    async fn form_payload_is_decoded() {
+        let res = app()
+            .oneshot(signed(
+                "/form",
+                "application/x-www-form-urlencoded; charset=utf-8",
+                "command=%2Fdeploy&text=prod+now",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(text(res).await, "/deploy prod now");
+    }
+
+    #[tokio::test]
+    async fn undecodable_payload_is_422() {
+        let res = app()
+            .oneshot(signed("/json", "application/json", r#"{"before":"x"}"#))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(text(res).await, r#"{"error":"invalid_payload"}"#);
+    }
+
+    #[tokio::test]
+    async fn raw_bytes_are_the_verified_bytes() {
+        let body = "{\"k\": [1, 2,\t3]}";
+        let res = app()
+            .oneshot(signed("/raw", "application/json", body))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(text(res).await, body);
+    }
+
+    #[tokio::test]
+    async fn extractor_without_the_layer_is_500_naming_it() {
+        let res = app()
+            .oneshot(signed("/unprotected", "application/json", "{}"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = text(res).await;
+        assert!(body.contains("\"error\":\"misconfigured\""), "{body}");
+        assert!(body.contains("VerifyWebhook"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn route_layer_leaves_unknown_routes_alone() {
+        let res = app()
+            .oneshot(Request::post("/nope").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -1,0 +1,112 @@
+//! The layer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use hookwise::Verifier;
+use tower_layer::Layer;
+
+use super::rejection::DefaultOnRejection;
+use super::service::VerifyWebhookService;
+
+/// The configuration shared by the layer, its services and their futures.
+pub(crate) struct Shared<R> {
+    pub(crate) verifier: Verifier,
+    pub(crate) on_rejection: R,
+}
+
+/// A [`Layer`] that verifies webhook deliveries with a [`Verifier`] before the
+/// inner service sees them.
+///
+/// Cheap to clone (its configuration is in an [`Arc`]). Add one per sender,
+/// with `Router::route_layer` or on a `MethodRouter`. See the
+/// [module docs](crate::verify) for what it checks, in which order, and an
+/// example.
+#[must_use]
+pub struct VerifyWebhook<R = DefaultOnRejection> {
+    shared: Arc<Shared<R>>,
+}
+
+impl VerifyWebhook {
+    /// A layer verifying with `verifier`, answering rejections with
+    /// [`DefaultOnRejection`].
+    ///
+    /// # Example
+    /// ```
+    /// use hookwise::{providers, Verifier};
+    /// use hookwise_tower::VerifyWebhook;
+    ///
+    /// let layer = VerifyWebhook::new(Verifier::new(providers::stripe(), "whsec_test")?);
+    /// assert_eq!(layer.verifier().provider(), "stripe");
+    /// # Ok::<(), hookwise::ConfigError>(())
+    /// ```
+    pub fn new(verifier: Verifier) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                verifier,
+                on_rejection: DefaultOnRejection,
+            }),
+        }
+    }
+}
+
+impl<R> VerifyWebhook<R> {
+    /// Replaces the rejection response: `f` is any
+    /// `Fn(&Rejection) -> Response<B> + Clone`, or an [`OnRejection`](super::OnRejection)
+    /// implementation. The [`Rejection`](hookwise::Rejection) is still inserted
+    /// into the response extensions, and still logged.
+    ///
+    /// # Example
+    /// ```
+    /// use axum::{body::Body, http::Response};
+    /// use hookwise::{providers, Rejection, Verifier};
+    /// use hookwise_tower::VerifyWebhook;
+    ///
+    /// let layer = VerifyWebhook::new(Verifier::new(providers::github(), "s3cret")?)
+    ///     .on_rejection(|r: &Rejection| {
+    ///         Response::builder()
+    ///             .status(r.http_status())
+    ///             .body(Body::from(format!("rejected: {}", r.code())))
+    ///             .unwrap_or_default()
+    ///     });
+    /// # let _ = layer;
+    /// # Ok::<(), hookwise::ConfigError>(())
+    /// ```
+    pub fn on_rejection<F>(self, f: F) -> VerifyWebhook<F> {
+        VerifyWebhook {
+            shared: Arc::new(Shared {
+                verifier: self.shared.verifier.clone(),
+                on_rejection: f,
+            }),
+        }
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.shared.verifier
+    }
+}
+
+impl<R> Clone for VerifyWebhook<R> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<R> fmt::Debug for VerifyWebhook<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyWebhook")
+            .field("verifier", &self.shared.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, R> Layer<S> for VerifyWebhook<R> {
+    type Service = VerifyWebhookService<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        VerifyWebhookService::from_shared(inner, Arc::clone(&self.shared))
+    }
+}

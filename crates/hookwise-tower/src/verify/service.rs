@@ -1,0 +1,530 @@
+//! The service and its verification step.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::mem;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use hookwise::replay::{Admission, ReplayGuard};
+use hookwise::{Delivery, Reason, Rejection, RequestParts, Verifier};
+use http::{HeaderMap, HeaderValue, Request, Response, header};
+use http_body::Body;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tower_service::Service;
+
+use super::DUPLICATE_HEADER;
+use super::future::ResponseFuture;
+use super::layer::Shared;
+use super::rejection::{DefaultOnRejection, OnRejection};
+use crate::BoxError;
+
+/// The service produced by [`VerifyWebhook`](super::VerifyWebhook): verifies
+/// each request, then calls the inner service `S`.
+///
+/// See the [module docs](crate::verify) for the checks and their order.
+pub struct VerifyWebhookService<S, R = DefaultOnRejection> {
+    inner: S,
+    shared: Arc<Shared<R>>,
+}
+
+macro_rules! define_inner_service_accessors {
+    () => {
+        /// The inner service.
+        pub fn get_ref(&self) -> &S {
+            &self.inner
+        }
+
+        /// The inner service, mutably.
+        pub fn get_mut(&mut self) -> &mut S {
+            &mut self.inner
+        }
+
+        /// Consumes `self`, returning the inner service.
+        pub fn into_inner(self) -> S {
+            self.inner
+        }
+    };
+}
+
+impl<S> VerifyWebhookService<S> {
+    /// Wraps `inner` without a layer (plain tower / hyper use), with
+    /// [`DefaultOnRejection`].
+    pub fn new(inner: S, verifier: Verifier) -> Self {
+        Self {
+            inner,
+            shared: Arc::new(Shared {
+                verifier,
+                on_rejection: DefaultOnRejection,
+            }),
+        }
+    }
+}
+
+impl<S, R> VerifyWebhookService<S, R> {
+    pub(crate) const fn from_shared(inner: S, shared: Arc<Shared<R>>) -> Self {
+        Self { inner, shared }
+    }
+
+    define_inner_service_accessors!();
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.shared.verifier
+    }
+}
+
+impl<S: Clone, R> Clone for VerifyWebhookService<S, R> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<S: fmt::Debug, R> fmt::Debug for VerifyWebhookService<S, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyWebhookService")
+            .field("inner", &self.inner)
+            .field("verifier", &self.shared.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, R, B, ResBody> Service<Request<B>> for VerifyWebhookService<S, R>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone,
+    R: OnRejection<ResBody>,
+    B: Body + From<Bytes> + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    ResBody: From<Bytes> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, B, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        // The ready service is the one we were given by `poll_ready`; a clone
+        // may not be ready. Take it and leave the clone behind.
+        let clone = self.inner.clone();
+        let inner = mem::replace(&mut self.inner, clone);
+        ResponseFuture::new(Box::pin(verify(Arc::clone(&self.shared), req)), inner)
+    }
+}
+
+/// What the verification step produces: the request with its body re-attached
+/// and the replay reservation, or the response to answer instead.
+pub(crate) type Verified<B, ResBody> = Result<(Request<B>, ReplayGuard), Response<ResBody>>;
+
+async fn verify<R, B, ResBody>(shared: Arc<Shared<R>>, req: Request<B>) -> Verified<B, ResBody>
+where
+    R: OnRejection<ResBody>,
+    B: Body + From<Bytes> + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    ResBody: From<Bytes>,
+{
+    let verifier = &shared.verifier;
+    let reject = |rejection: Rejection| {
+        rejection.trace(verifier.provider());
+        let mut res = shared.on_rejection.on_rejection(&rejection);
+        res.extensions_mut().insert(rejection);
+        res
+    };
+    let (mut parts, body) = req.into_parts();
+
+    // 1. Headers, before a single body byte is read.
+    let pending = {
+        let peer = parts.extensions.get::<SocketAddr>().copied();
+        verifier.check_headers(&RequestParts::from(&parts).peer(peer))
+    }
+    .map_err(reject)?;
+
+    // 2. Size: by Content-Length (or an exact size hint) without reading, then
+    //    while streaming, under the deadline.
+    let max = verifier.max_body();
+    let max_u64 = u64::try_from(max).unwrap_or(u64::MAX);
+    let announced = content_length(&parts.headers).max(Some(body.size_hint().lower()));
+    if let Some(len) = announced.filter(|&len| len > max_u64) {
+        return Err(reject(Rejection::new(
+            Reason::BodyTooLarge,
+            format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
+        )));
+    }
+    let collected =
+        tokio::time::timeout(verifier.body_timeout(), Limited::new(body, max).collect()).await;
+    let bytes = match collected {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if is_length_limit(&*e) => {
+            return Err(reject(Rejection::new(
+                Reason::BodyTooLarge,
+                format!("body exceeds the limit of {max} bytes"),
+            )));
+        }
+        Ok(Err(e)) => {
+            return Err(reject(Rejection::new(
+                Reason::BodyUnreadable,
+                format!("could not read the body: {e}"),
+            )));
+        }
+        Err(_elapsed) => {
+            return Err(reject(Rejection::new(
+                Reason::BodyTimeout,
+                format!(
+                    "body not received within {} ms",
+                    verifier.body_timeout().as_millis()
+                ),
+            )));
+        }
+    };
+
+    // 3. Signature, over the exact bytes.
+    let delivery = verifier.verify_body(pending, &bytes).map_err(reject)?;
+
+    // 4. Replay.
+    match verifier.admit(&delivery).await {
+        Ok(Admission::Proceed(guard)) => {
+            parts.extensions.insert(delivery);
+            Ok((Request::from_parts(parts, B::from(bytes)), guard))
+        }
+        Ok(Admission::Duplicate) => Err(duplicate(delivery)),
+        Err(rejection) => Err(reject(rejection)),
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Whether the error, or one of its sources, is a [`LengthLimitError`] (ours,
+/// or one from a `RequestBodyLimit` layer further out).
+fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<LengthLimitError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// `200` + `hookwise-duplicate: true` + `{"duplicate":true,…}`: the sender
+/// stops retrying, the handler does not run.
+fn duplicate<ResBody: From<Bytes>>(delivery: Delivery) -> Response<ResBody> {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "hookwise::replay",
+        provider = delivery.provider(),
+        delivery_id = delivery.id(),
+        "duplicate of a processed delivery; handler skipped"
+    );
+    let body = serde_json::json!({
+        "duplicate": true,
+        "provider": delivery.provider(),
+        "delivery_id": delivery.id(),
+    })
+    .to_string();
+    let mut res = Response::new(ResBody::from(Bytes::from(body)));
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(DUPLICATE_HEADER, HeaderValue::from_static("true"));
+    res.extensions_mut().insert(delivery);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use hookwise::providers;
+    use hookwise::scheme::SignParams;
+    use http_body::Frame;
+    use tower::{ServiceBuilder, ServiceExt};
+
+    use super::*;
+    use crate::VerifyWebhook;
+
+    const SECRET: &str = "tower-test-secret";
+
+    /// A request body that can stream chunks, stall forever, and tell whether
+    /// it was polled.
+    enum TestBody {
+        Chunks(VecDeque<Bytes>),
+        Stall(Arc<AtomicBool>),
+    }
+
+    impl From<Bytes> for TestBody {
+        fn from(b: Bytes) -> Self {
+            Self::Chunks(VecDeque::from([b]))
+        }
+    }
+
+    impl Body for TestBody {
+        type Data = Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            match self.get_mut() {
+                Self::Chunks(c) => Poll::Ready(c.pop_front().map(|b| Ok(Frame::data(b)))),
+                Self::Stall(polled) => {
+                    polled.store(true, Ordering::SeqCst);
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .max_body(64)
+            .body_timeout(Duration::from_millis(50))
+            .build()
+            .unwrap()
+    }
+
+    fn signed(body: &[u8], mode: &str) -> http::request::Builder {
+        let s = providers::github()
+            .sign(SECRET, body, &SignParams::default())
+            .unwrap();
+        let mut req = Request::post("/hook").header("x-test", mode);
+        for (n, v) in s.headers.iter() {
+            req = req.header(n, v);
+        }
+        req
+    }
+
+    fn req(body: &'static [u8], mode: &str) -> Request<TestBody> {
+        signed(body, mode)
+            .body(Bytes::from_static(body).into())
+            .unwrap()
+    }
+
+    type Svc = tower::util::BoxCloneSyncService<Request<TestBody>, Response<Bytes>, Infallible>;
+
+    /// The layer around a handler that counts its runs and behaves as the
+    /// `x-test` header says: `ok`, `fail` (500), `panic`, `hang`.
+    fn service(calls: Arc<AtomicUsize>) -> Svc {
+        let svc = ServiceBuilder::new()
+            .layer(VerifyWebhook::new(verifier()))
+            .service_fn(move |req: Request<TestBody>| {
+                let calls = calls.clone();
+                async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    assert!(req.extensions().get::<Delivery>().is_some());
+                    let mode = req.headers()["x-test"].to_str().unwrap().to_owned();
+                    let body = req.into_body().collect().await.unwrap().to_bytes();
+                    match mode.as_str() {
+                        "fail" => Ok::<_, Infallible>(
+                            Response::builder().status(500).body(Bytes::new()).unwrap(),
+                        ),
+                        "panic" => panic!("handler panicked"),
+                        "hang" => std::future::pending().await,
+                        _ => Ok(Response::new(body)),
+                    }
+                }
+            });
+        tower::util::BoxCloneSyncService::new(svc)
+    }
+
+    /// Retries until the reservation released in the background is gone.
+    async fn eventually_ok(svc: &Svc, body: &'static [u8]) -> Response<Bytes> {
+        for _ in 0..100 {
+            let res = svc.clone().oneshot(req(body, "ok")).await.unwrap();
+            if res.status() != StatusCode::CONFLICT {
+                return res;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the reservation was never released");
+    }
+
+    use http::StatusCode;
+
+    #[tokio::test]
+    async fn valid_delivery_reaches_the_handler_with_the_same_bytes() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let res = service(calls.clone())
+            .oneshot(req(b"{\"a\":1}", "ok"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.body().as_ref(), b"{\"a\":1}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn rejects_on_headers_without_polling_the_body() {
+        let polled = Arc::new(AtomicBool::new(false));
+        let req = Request::post("/hook")
+            .body(TestBody::Stall(polled.clone()))
+            .unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let res = service(calls.clone()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.body().as_ref(), br#"{"error":"missing_signature"}"#);
+        assert_eq!(
+            res.extensions().get::<Rejection>().map(Rejection::code),
+            Some("missing_signature")
+        );
+        assert!(!polled.load(Ordering::SeqCst));
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn content_length_over_the_limit_is_413_without_polling_the_body() {
+        let polled = Arc::new(AtomicBool::new(false));
+        let req = signed(b"x", "ok")
+            .header(header::CONTENT_LENGTH, "100000")
+            .body(TestBody::Stall(polled.clone()))
+            .unwrap();
+        let res = service(Arc::default()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(res.body().as_ref(), br#"{"error":"body_too_large"}"#);
+        assert!(!polled.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn streamed_body_over_the_limit_is_413() {
+        let chunks = (0..10).map(|_| Bytes::from_static(&[b'a'; 10])).collect();
+        let req = signed(b"x", "ok").body(TestBody::Chunks(chunks)).unwrap();
+        let res = service(Arc::default()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn stalled_body_is_408() {
+        let req = signed(b"x", "ok")
+            .body(TestBody::Stall(Arc::default()))
+            .unwrap();
+        let res = service(Arc::default()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(res.body().as_ref(), br#"{"error":"body_timeout"}"#);
+    }
+
+    #[tokio::test]
+    async fn tampered_body_is_401() {
+        let req = signed(b"{}", "ok").body(Bytes::from("{ }").into()).unwrap();
+        let res = service(Arc::default()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.body().as_ref(), br#"{"error":"signature_mismatch"}"#);
+    }
+
+    #[tokio::test]
+    async fn commit_on_2xx_then_duplicate_skips_the_handler() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let svc = service(calls.clone());
+        let first = svc.clone().oneshot(req(b"{}", "ok")).await.unwrap();
+        assert_eq!(first.status(), StatusCode::OK);
+        let dup = svc.clone().oneshot(req(b"{}", "ok")).await.unwrap();
+        assert_eq!(dup.status(), StatusCode::OK);
+        assert_eq!(dup.headers()[DUPLICATE_HEADER], "true");
+        let json: serde_json::Value = serde_json::from_slice(dup.body()).unwrap();
+        assert_eq!(json["duplicate"], true);
+        assert_eq!(json["provider"], "github");
+        assert!(dup.extensions().get::<Delivery>().is_some());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn release_on_500_so_the_retry_runs() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let svc = service(calls.clone());
+        let first = svc.clone().oneshot(req(b"{}", "fail")).await.unwrap();
+        assert_eq!(first.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // Released before the response was returned: no waiting needed.
+        let retry = svc.clone().oneshot(req(b"{}", "ok")).await.unwrap();
+        assert_eq!(retry.status(), StatusCode::OK);
+        assert!(!retry.headers().contains_key(DUPLICATE_HEADER));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn release_on_panic_so_the_retry_runs() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let svc = service(calls.clone());
+        let task = tokio::spawn(svc.clone().oneshot(req(b"{}", "panic")));
+        assert!(task.await.unwrap_err().is_panic());
+        let retry = eventually_ok(&svc, b"{}").await;
+        assert_eq!(retry.status(), StatusCode::OK);
+        assert!(!retry.headers().contains_key(DUPLICATE_HEADER));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn in_flight_duplicate_is_409_and_release_on_drop() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let svc = service(calls.clone());
+        let mut hanging = Box::pin(svc.clone().oneshot(req(b"{}", "hang")));
+        // Drive it into the handler.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), &mut hanging)
+                .await
+                .is_err()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let busy = svc.clone().oneshot(req(b"{}", "ok")).await.unwrap();
+        assert_eq!(busy.status(), StatusCode::CONFLICT);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(busy.body().as_ref(), br#"{"error":"duplicate_in_flight"}"#);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        drop(hanging);
+        let retry = eventually_ok(&svc, b"{}").await;
+        assert_eq!(retry.status(), StatusCode::OK);
+        assert!(!retry.headers().contains_key(DUPLICATE_HEADER));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn custom_rejection_and_accessors() {
+        let layer = VerifyWebhook::new(verifier()).on_rejection(|r: &Rejection| {
+            Response::builder()
+                .status(418)
+                .body(Bytes::from(r.code()))
+                .unwrap()
+        });
+        let mut svc = tower_layer::Layer::layer(
+            &layer,
+            tower::service_fn(|_: Request<TestBody>| async {
+                Ok::<_, Infallible>(Response::new(Bytes::new()))
+            }),
+        );
+        let _ = svc.get_ref();
+        let _ = svc.get_mut();
+        assert_eq!(svc.verifier().provider(), "github");
+        let res = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(Request::post("/").body(Bytes::new().into()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 418);
+        assert_eq!(res.body().as_ref(), b"missing_signature");
+        assert!(res.extensions().get::<Rejection>().is_some());
+        let _inner = svc.into_inner();
+    }
+}
