@@ -1,1 +1,17 @@
-//! stub
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod config;
+mod error;
+mod extract;
+mod headers;
+mod middleware;
+
+pub use crate::config::WebhookConfig;
+pub use crate::error::{DUPLICATE_HEADER, WebhookError, WebhookErrorKind};
+pub use crate::extract::{RawWebhook, Webhook};
+pub use crate::headers::ActixHeaders;
+pub use crate::middleware::{WebhookReplay, WebhookReplayMiddleware};
+
+pub use hookwise::{Delivery, Rejection, Verifier};

@@ -1,0 +1,117 @@
+//! Per-app, per-scope or per-resource configuration.
+
+use std::fmt;
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use hookwise::Verifier;
+
+use crate::WebhookError;
+
+/// A custom mapping from a [`WebhookError`] to a response.
+pub(crate) type OnRejection = Arc<dyn Fn(&WebhookError) -> HttpResponse + Send + Sync>;
+
+/// The configuration the [`Webhook`](crate::Webhook) extractors look up in
+/// `app_data`: a [`Verifier`] and, optionally, a custom rejection response.
+///
+/// Register it with `App::app_data`, `Scope::app_data` or `Resource::app_data`
+/// (directly or wrapped in [`web::Data`]); the innermost one wins, so one app
+/// can receive from several senders:
+///
+/// ```
+/// use actix_web::{web, App, HttpResponse};
+/// use hookwise::{providers, Verifier};
+/// use hookwise_actix::{RawWebhook, WebhookConfig, WebhookReplay};
+///
+/// # fn main() -> Result<(), hookwise::ConfigError> {
+/// let github = WebhookConfig::new(Verifier::new(providers::github(), "gh-secret")?);
+/// let stripe = WebhookConfig::new(Verifier::new(providers::stripe(), "whsec_stripe")?);
+/// let app = App::new()
+///     .wrap(WebhookReplay::new())
+///     .service(web::resource("/hooks/github").app_data(github)
+///         .route(web::post().to(|_hook: RawWebhook| async { HttpResponse::Ok() })))
+///     .service(web::resource("/hooks/stripe").app_data(stripe)
+///         .route(web::post().to(|_hook: RawWebhook| async { HttpResponse::Ok() })));
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct WebhookConfig {
+    verifier: Verifier,
+    on_rejection: Option<OnRejection>,
+}
+
+impl WebhookConfig {
+    /// A configuration with the default responses (`{"error":"<code>"}`).
+    pub fn new(verifier: Verifier) -> Self {
+        Self {
+            verifier,
+            on_rejection: None,
+        }
+    }
+
+    /// Answers every [`WebhookError`] of this configuration with `f` instead
+    /// of [`WebhookError::default_response`].
+    ///
+    /// `f` sees the rejection (reason code, status, diagnosis), an invalid
+    /// payload or a duplicate, and can fall back to the default response:
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use hookwise::{providers, Verifier};
+    /// use hookwise_actix::WebhookConfig;
+    ///
+    /// # fn main() -> Result<(), hookwise::ConfigError> {
+    /// let config = WebhookConfig::new(Verifier::new(providers::github(), "s3cret")?)
+    ///     .on_rejection(|err| match err.rejection() {
+    ///         // Hide why a request was refused from the sender.
+    ///         Some(r) if r.status() == 401 => HttpResponse::Unauthorized().finish(),
+    ///         _ => err.default_response(),
+    ///     });
+    /// # let _ = config;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_rejection<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&WebhookError) -> HttpResponse + Send + Sync + 'static,
+    {
+        self.on_rejection = Some(Arc::new(f));
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub(crate) fn on_rejection_fn(&self) -> Option<&OnRejection> {
+        self.on_rejection.as_ref()
+    }
+
+    /// `app_data::<WebhookConfig>()`, then `app_data::<web::Data<WebhookConfig>>()`.
+    pub(crate) fn from_req(req: &HttpRequest) -> Option<&Self> {
+        req.app_data::<Self>()
+            .or_else(|| req.app_data::<web::Data<Self>>().map(|d| d.get_ref()))
+    }
+}
+
+impl From<Verifier> for WebhookConfig {
+    fn from(verifier: Verifier) -> Self {
+        Self::new(verifier)
+    }
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("verifier", &self.verifier)
+            .field(
+                "on_rejection",
+                &self.on_rejection.as_ref().map(|_| "custom"),
+            )
+            .finish()
+    }
+}

@@ -1,0 +1,333 @@
+//! The `Webhook<T>` and `RawWebhook` extractors.
+
+use std::future::{Future, poll_fn};
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use hookwise::replay::Admission;
+use hookwise::{Delivery, Reason, Rejection, RequestParts};
+use serde::de::DeserializeOwned;
+
+use crate::middleware::{HeldGuard, ReplayActive};
+use crate::{ActixHeaders, WebhookConfig, WebhookError};
+
+/// A verified webhook delivery: `T` decoded from the exact bytes that were
+/// verified, those bytes, and the [`Delivery`] metadata.
+///
+/// `T` is decoded as JSON, or as a form when the request's content type is
+/// `application/x-www-form-urlencoded` (Slack slash commands, Twilio, …). A
+/// body that does not decode answers `{"error":"invalid_payload"}` with `400`
+/// (not JSON) or `422` (JSON of the wrong shape), without reserving the
+/// delivery. Use [`RawWebhook`] to skip decoding.
+///
+/// The extractor needs a [`WebhookConfig`] in `app_data` (a `500` naming it
+/// otherwise) and, for complete replay protection, the [`WebhookReplay`](crate::WebhookReplay)
+/// middleware. See the [crate docs](crate) for an example.
+#[derive(Debug)]
+pub struct Webhook<T> {
+    payload: T,
+    body: Bytes,
+    delivery: Delivery,
+}
+
+impl<T> Webhook<T> {
+    /// The decoded payload.
+    pub fn payload(&self) -> &T {
+        &self.payload
+    }
+    /// The decoded payload, by value.
+    pub fn into_payload(self) -> T {
+        self.payload
+    }
+    /// The exact bytes that were verified.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+    /// The verified metadata.
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+    /// Payload, bytes and metadata.
+    pub fn into_parts(self) -> (T, Bytes, Delivery) {
+        (self.payload, self.body, self.delivery)
+    }
+}
+
+impl<T> Deref for Webhook<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.payload
+    }
+}
+
+/// A verified webhook delivery without decoding: the exact bytes that were
+/// verified and the [`Delivery`] metadata. Otherwise the same as [`Webhook`].
+#[derive(Clone, Debug)]
+pub struct RawWebhook {
+    body: Bytes,
+    delivery: Delivery,
+}
+
+impl RawWebhook {
+    /// The exact bytes that were verified.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+    /// The verified metadata.
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+    /// Bytes and metadata.
+    pub fn into_parts(self) -> (Bytes, Delivery) {
+        (self.body, self.delivery)
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Webhook<T> {
+    type Error = WebhookError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let started = start(req, payload);
+        Box::pin(async move {
+            let verified = started?.read().await?;
+            let payload = verified.decode::<T>()?;
+            let (body, delivery) = verified.admit().await?;
+            Ok(Self {
+                payload,
+                body,
+                delivery,
+            })
+        })
+    }
+}
+
+impl FromRequest for RawWebhook {
+    type Error = WebhookError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let started = start(req, payload);
+        Box::pin(async move {
+            let (body, delivery) = started?.read().await?.admit().await?;
+            Ok(Self { body, delivery })
+        })
+    }
+}
+
+/// Headers checked, body not read yet.
+struct Started {
+    req: HttpRequest,
+    config: WebhookConfig,
+    pending: hookwise::Pending,
+    payload: Payload,
+    expected: Option<usize>,
+}
+
+/// Body read and verified, not admitted yet.
+struct Verified {
+    req: HttpRequest,
+    config: WebhookConfig,
+    body: Bytes,
+    delivery: Delivery,
+}
+
+fn reject(config: &WebhookConfig, rejection: Rejection) -> WebhookError {
+    rejection.trace(config.verifier().provider());
+    WebhookError::rejected(rejection, config.on_rejection_fn().cloned())
+}
+
+/// The synchronous part: configuration, header phase, `Content-Length`.
+fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookError> {
+    let Some(config) = WebhookConfig::from_req(req) else {
+        let detail = "no hookwise_actix::WebhookConfig in app_data for this route: add \
+                      `.app_data(WebhookConfig::new(verifier))` to its resource, scope or app";
+        tracing::error!(target: "hookwise::rejection", path = req.path(), "{detail}");
+        return Err(WebhookError::rejected(
+            Rejection::new(Reason::Misconfigured, detail),
+            None,
+        ));
+    };
+    let config = config.clone();
+    let verifier = config.verifier();
+    let headers = ActixHeaders(req.headers());
+    let uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let parts = RequestParts::new(&headers)
+        .method(req.method().as_str())
+        .uri(uri)
+        .peer(req.peer_addr());
+    let pending = verifier
+        .check_headers(&parts)
+        .map_err(|r| reject(&config, r))?;
+
+    let limit = verifier.max_body();
+    let expected = match content_length(req) {
+        Some(len) if len > limit as u64 => {
+            return Err(reject(
+                &config,
+                Rejection::new(Reason::BodyTooLarge, "Content-Length exceeds the limit"),
+            ));
+        }
+        Some(len) => usize::try_from(len).ok(),
+        None => None,
+    };
+    Ok(Started {
+        req: req.clone(),
+        pending,
+        payload: payload.take(),
+        expected,
+        config,
+    })
+}
+
+fn content_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+impl Started {
+    /// Reads the body under the limit and the deadline, then verifies it.
+    async fn read(mut self) -> Result<Verified, WebhookError> {
+        let verifier = self.config.verifier();
+        let limit = verifier.max_body();
+        let read = read_body(&mut self.payload, limit, self.expected);
+        let body = match tokio::time::timeout(verifier.body_timeout(), read).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(rejection)) => return Err(reject(&self.config, rejection)),
+            Err(_elapsed) => {
+                return Err(reject(
+                    &self.config,
+                    Rejection::new(Reason::BodyTimeout, "body not received before the deadline"),
+                ));
+            }
+        };
+        let delivery = verifier
+            .verify_body(self.pending, &body)
+            .map_err(|r| reject(&self.config, r))?;
+        Ok(Verified {
+            req: self.req,
+            config: self.config,
+            body,
+            delivery,
+        })
+    }
+}
+
+/// Collects the payload into one buffer, refusing to go past `limit`.
+async fn read_body(
+    payload: &mut Payload,
+    limit: usize,
+    expected: Option<usize>,
+) -> Result<Bytes, Rejection> {
+    let mut buf = BytesMut::with_capacity(expected.unwrap_or(8 * 1024).min(limit));
+    while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *payload).poll_next(cx)).await {
+        let chunk = chunk.map_err(|e| match e {
+            PayloadError::Overflow => {
+                Rejection::new(Reason::BodyTooLarge, "body exceeds the limit")
+            }
+            e => Rejection::new(
+                Reason::BodyUnreadable,
+                format!("body could not be read: {e}"),
+            ),
+        })?;
+        if chunk.len() > limit - buf.len() {
+            return Err(Rejection::new(
+                Reason::BodyTooLarge,
+                "body exceeds the limit while streaming",
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+impl Verified {
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, WebhookError> {
+        let invalid = |status: u16, detail: String| {
+            tracing::debug!(target: "hookwise::rejection", provider = self.config.verifier().provider(), status, %detail, "webhook payload invalid");
+            WebhookError::invalid_payload(status, detail, self.config.on_rejection_fn().cloned())
+        };
+        if is_form(&self.req) {
+            // The decoder's message may quote the payload: keep it out of the error.
+            serde_urlencoded::from_bytes(&self.body).map_err(|_| {
+                invalid(
+                    422,
+                    "form body does not decode into the handler's type".to_owned(),
+                )
+            })
+        } else {
+            serde_json::from_slice(&self.body).map_err(|e| {
+                let status = if e.is_data() { 422 } else { 400 };
+                invalid(
+                    status,
+                    format!(
+                        "JSON body: {:?} error at line {} column {}",
+                        e.classify(),
+                        e.line(),
+                        e.column()
+                    ),
+                )
+            })
+        }
+    }
+
+    /// Reserves the delivery in the replay store and leaves the reservation in
+    /// the request for [`WebhookReplay`](crate::WebhookReplay).
+    async fn admit(self) -> Result<(Bytes, Delivery), WebhookError> {
+        match self.config.verifier().admit(&self.delivery).await {
+            Ok(Admission::Proceed(guard)) => {
+                let mut ext = self.req.extensions_mut();
+                if ext.get::<ReplayActive>().is_none() && self.config.verifier().has_replay_store()
+                {
+                    warn_without_middleware();
+                }
+                ext.insert(HeldGuard(guard));
+                drop(ext);
+                Ok((self.body, self.delivery))
+            }
+            Ok(Admission::Duplicate) => {
+                tracing::debug!(target: "hookwise::replay", provider = self.delivery.provider(), replay_key = self.delivery.replay_key(), "duplicate of a processed delivery; handler not run");
+                Err(WebhookError::duplicate(
+                    self.delivery,
+                    self.config.on_rejection_fn().cloned(),
+                ))
+            }
+            Err(rejection) => Err(reject(&self.config, rejection)),
+        }
+    }
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+fn warn_without_middleware() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            target: "hookwise::replay",
+            "hookwise_actix::Webhook used without the WebhookReplay middleware: deliveries are \
+             only protected against duplicates while in flight, and processed again afterwards. \
+             Add `.wrap(hookwise_actix::WebhookReplay::new())` to the app, scope or resource."
+        );
+    }
+}
