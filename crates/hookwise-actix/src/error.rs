@@ -17,7 +17,7 @@ pub const DUPLICATE_HEADER: &str = "hookwise-duplicate";
 /// It implements [`ResponseError`]: by default a rejection answers its status
 /// with `{"error":"<reason code>"}` (plus `WWW-Authenticate` when the scheme
 /// has a challenge, and `Retry-After: 1` on `409`), a payload that does not
-/// decode answers `400`/`422` `{"error":"invalid_payload"}`, and a duplicate of
+/// decode answers `422` `{"error":"invalid_payload"}`, and a duplicate of
 /// a processed delivery answers `200` with `hookwise-duplicate: true` and
 /// `{"duplicate":true,…}`. [`WebhookConfig::on_rejection`](crate::WebhookConfig::on_rejection)
 /// replaces these responses.

@@ -15,7 +15,7 @@ use hookwise::replay::Admission;
 use hookwise::{Delivery, Reason, Rejection, RequestParts};
 use serde::de::DeserializeOwned;
 
-use crate::middleware::{HeldGuard, ReplayActive};
+use crate::middleware::{GuardSlot, HeldGuard};
 use crate::{ActixHeaders, WebhookConfig, WebhookError};
 
 /// A verified webhook delivery: `T` decoded from the exact bytes that were
@@ -23,9 +23,8 @@ use crate::{ActixHeaders, WebhookConfig, WebhookError};
 ///
 /// `T` is decoded as JSON, or as a form when the request's content type is
 /// `application/x-www-form-urlencoded` (Slack slash commands, Twilio, …). A
-/// body that does not decode answers `{"error":"invalid_payload"}` with `400`
-/// (not JSON) or `422` (JSON of the wrong shape), without reserving the
-/// delivery. Use [`RawWebhook`] to skip decoding.
+/// body that does not decode answers `422` `{"error":"invalid_payload"}` (as the
+/// Tower adapter does), without reserving the delivery. Use [`RawWebhook`] to skip decoding.
 ///
 /// The extractor needs a [`WebhookConfig`] in `app_data` (a `500` naming it
 /// otherwise) and, for complete replay protection, the [`WebhookReplay`](crate::WebhookReplay)
@@ -269,9 +268,8 @@ impl Verified {
             })
         } else {
             serde_json::from_slice(&self.body).map_err(|e| {
-                let status = if e.is_data() { 422 } else { 400 };
                 invalid(
-                    status,
+                    422,
                     format!(
                         "JSON body: {:?} error at line {} column {}",
                         e.classify(),
@@ -288,13 +286,18 @@ impl Verified {
     async fn admit(self) -> Result<(Bytes, Delivery), WebhookError> {
         match self.config.verifier().admit(&self.delivery).await {
             Ok(Admission::Proceed(guard)) => {
-                let mut ext = self.req.extensions_mut();
-                if ext.get::<ReplayActive>().is_none() && self.config.verifier().has_replay_store()
-                {
-                    warn_without_middleware();
+                let slot = self.req.extensions().get::<GuardSlot>().cloned();
+                match slot {
+                    Some(slot) => slot.put(guard),
+                    None => {
+                        if self.config.verifier().has_replay_store() {
+                            warn_without_middleware();
+                        }
+                        self.req
+                            .extensions_mut()
+                            .insert(HeldGuard { _guard: guard });
+                    }
                 }
-                ext.insert(HeldGuard(guard));
-                drop(ext);
                 Ok((self.body, self.delivery))
             }
             Ok(Admission::Duplicate) => {

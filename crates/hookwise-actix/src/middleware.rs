@@ -1,19 +1,35 @@
 //! Commit or release the replay reservation once the response is known.
 
+use std::cell::RefCell;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
+use std::rc::Rc;
 
 use actix_web::HttpMessage;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use hookwise::replay::ReplayGuard;
 
-/// Marks a request as passing through [`WebhookReplay`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ReplayActive;
+/// Where an extractor leaves its reservation for [`WebhookReplay`], which holds
+/// the other end. Present in the request's extensions only under the middleware.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GuardSlot(Rc<RefCell<Option<ReplayGuard>>>);
 
-/// The reservation taken by an extractor, waiting for the response.
+impl GuardSlot {
+    pub(crate) fn put(&self, guard: ReplayGuard) {
+        // A second reservation in one request replaces (and so releases) the first.
+        let _previous = self.0.borrow_mut().replace(guard);
+    }
+    fn take(&self) -> Option<ReplayGuard> {
+        self.0.borrow_mut().take()
+    }
+}
+
+/// Extractor-only mode: the reservation lives (and dies) with the request;
+/// dropping it releases the delivery.
 #[derive(Debug)]
-pub(crate) struct HeldGuard(pub(crate) ReplayGuard);
+pub(crate) struct HeldGuard {
+    pub(crate) _guard: ReplayGuard,
+}
 
 /// The middleware that completes replay protection: after the handler answered,
 /// it **commits** the delivery's reservation on a `2xx` response (a later
@@ -78,16 +94,15 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        req.extensions_mut().insert(ReplayActive);
-        // Kept so that the reservation can be settled even when the inner
-        // service answers with an error instead of a response.
-        let http_req = req.request().clone();
+        // The middleware keeps one end of the slot, so the reservation can be
+        // settled even when the inner service answers with an error instead of
+        // a response (the request is gone then).
+        let slot = GuardSlot::default();
+        req.extensions_mut().insert(slot.clone());
         let fut = self.service.call(req);
         Box::pin(async move {
             let res = fut.await;
-            let guard = http_req.extensions_mut().remove::<HeldGuard>();
-            drop(http_req);
-            if let Some(HeldGuard(guard)) = guard {
+            if let Some(guard) = slot.take() {
                 let success = res.as_ref().is_ok_and(|r| r.status().is_success());
                 settle(guard, success).await;
             }
