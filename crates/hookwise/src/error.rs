@@ -119,7 +119,7 @@ impl fmt::Display for Reason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     reason: Reason,
-    diagnosis: Diagnosis,
+    diagnosis: Box<Diagnosis>,
 }
 
 /// Details of a rejection, safe to log.
@@ -149,10 +149,10 @@ impl Rejection {
     pub fn new(reason: Reason, detail: impl Into<Cow<'static, str>>) -> Self {
         Self {
             reason,
-            diagnosis: Diagnosis {
+            diagnosis: Box::new(Diagnosis {
                 detail: detail.into(),
                 ..Diagnosis::default()
-            },
+            }),
         }
     }
 

@@ -10,13 +10,15 @@ use proptest::prelude::*;
 const NOW: i64 = 1_700_000_000;
 
 /// (provider, secret, signature header, signed id header, timestamp header)
-fn cases() -> Vec<(
+type Case = (
     Scheme,
     &'static str,
     &'static str,
     Option<&'static str>,
     Option<&'static str>,
-)> {
+);
+
+fn cases() -> Vec<Case> {
     vec![
         (
             providers::github(),

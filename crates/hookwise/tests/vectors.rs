@@ -33,10 +33,12 @@ fn load(file: &str) -> Vector {
     };
     Vector {
         provider: v["provider"].as_str().unwrap().to_owned(),
-        secrets: v["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
+        secrets: v
+            .get("secrets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .chain(v.get("public_key"))
             .map(|s| s.as_str().unwrap().to_owned())
             .collect(),
         url: v.get("url").and_then(Value::as_str).map(str::to_owned),
@@ -133,6 +135,9 @@ impl Vector {
             "x-pagerduty-signature",
             "x-square-hmacsha256-signature",
             "x-hubspot-signature-v3",
+            "x-signature-ed25519",
+            "x-twilio-email-event-webhook-signature",
+            "x-twilio-signature",
             "x-gitlab-token",
         ];
         NAMES.iter().find_map(|want| {
@@ -186,11 +191,17 @@ impl Vector {
                 "{file}: tampered signature header still verifies"
             );
             // Wrong key.
-            let mut wrong = Vector {
+            let mut wrong = Self {
                 secrets: vec!["a-completely-different-secret".into()],
                 ..self.clone_shallow()
             };
-            if self.provider.contains("standard") || self.provider == "gitlab-signing" {
+            let scheme = providers::by_name(&self.provider, Some("https://example.com/")).unwrap();
+            if self.secrets.iter().any(|s| s.starts_with("whpk_")) {
+                let other = format!("whsk_{}=", "A".repeat(43));
+                wrong.secrets = vec![scheme.public_key_for(&other).unwrap()];
+            } else if matches!(self.provider.as_str(), "discord" | "sendgrid") {
+                wrong.secrets = vec![scheme.public_key_for(&"11".repeat(32)).unwrap()];
+            } else if self.provider.contains("standard") || self.provider == "gitlab-signing" {
                 wrong.secrets = vec!["whsec_YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh".into()];
             }
             let r = wrong.run(&self.headers, &self.body, self.now);
@@ -287,6 +298,11 @@ fn every_vector_file_has_a_test() {
 }
 
 vector!(bitbucket_repo_push, "bitbucket-repo-push.json");
+vector!(
+    discord_synthetic_ping_tampered,
+    "discord-synthetic-ping-tampered.json"
+);
+vector!(discord_synthetic_ping, "discord-synthetic-ping.json");
 vector!(gitea_push, "gitea-push.json");
 vector!(github_docs_hello_world, "github-docs-hello-world.json");
 vector!(github_octokit_compact, "github-octokit-compact.json");
@@ -385,6 +401,16 @@ vector!(
 vector!(pagerduty_go_mismatch, "pagerduty-go-mismatch.json");
 vector!(pagerduty_go_rotation, "pagerduty-go-rotation.json");
 vector!(pagerduty_go_valid, "pagerduty-go-valid.json");
+vector!(sendgrid_python_bad_key, "sendgrid-python-bad-key.json");
+vector!(
+    sendgrid_python_bad_signature,
+    "sendgrid-python-bad-signature.json"
+);
+vector!(
+    sendgrid_python_no_trailing_crlf,
+    "sendgrid-python-no-trailing-crlf.json"
+);
+vector!(sendgrid_python_valid, "sendgrid-python-valid.json");
 vector!(
     shopify_api_js_tampered_body,
     "shopify-api-js-tampered-body.json"
@@ -422,6 +448,15 @@ vector!(
     standard_timestamp_too_old,
     "standard-timestamp-too-old.json"
 );
+vector!(
+    standard_v1a_ed25519_svix_headers,
+    "standard-v1a-ed25519-svix-headers.json"
+);
+vector!(
+    standard_v1a_ed25519_tampered_body,
+    "standard-v1a-ed25519-tampered-body.json"
+);
+vector!(standard_v1a_ed25519, "standard-v1a-ed25519.json");
 vector!(standard_webhook_headers, "standard-webhook-headers.json");
 vector!(stripe_dotnet_event, "stripe-dotnet-event.json");
 vector!(
@@ -443,6 +478,62 @@ vector!(
 vector!(
     stripe_dotnet_wrong_secret,
     "stripe-dotnet-wrong-secret.json"
+);
+vector!(twilio_docs_example, "twilio-docs-example.json");
+vector!(twilio_node_array_param, "twilio-node-array-param.json");
+vector!(
+    twilio_node_duplicate_values,
+    "twilio-node-duplicate-values.json"
+);
+vector!(
+    twilio_node_json_empty_object,
+    "twilio-node-json-empty-object.json"
+);
+vector!(
+    twilio_node_json_only_body_sha256,
+    "twilio-node-json-only-body-sha256.json"
+);
+vector!(
+    twilio_node_url_credentials_add_443,
+    "twilio-node-url-credentials-add-443.json"
+);
+vector!(
+    twilio_node_url_credentials,
+    "twilio-node-url-credentials.json"
+);
+vector!(
+    twilio_node_url_special_chars,
+    "twilio-node-url-special-chars.json"
+);
+vector!(twilio_node_url_username, "twilio-node-url-username.json");
+vector!(
+    twilio_python_compute_signature,
+    "twilio-python-compute-signature.json"
+);
+vector!(
+    twilio_python_duplicate_keys,
+    "twilio-python-duplicate-keys.json"
+);
+vector!(twilio_python_http_add_80, "twilio-python-http-add-80.json");
+vector!(
+    twilio_python_http_with_port,
+    "twilio-python-http-with-port.json"
+);
+vector!(
+    twilio_python_https_add_443,
+    "twilio-python-https-add-443.json"
+);
+vector!(
+    twilio_python_https_remove_port,
+    "twilio-python-https-remove-port.json"
+);
+vector!(
+    twilio_python_json_body_sha256,
+    "twilio-python-json-body-sha256.json"
+);
+vector!(
+    twilio_python_tampered_param,
+    "twilio-python-tampered-param.json"
 );
 vector!(
     twitch_eventsub_channel_follow,

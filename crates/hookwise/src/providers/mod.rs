@@ -103,6 +103,11 @@ pub fn by_name(name: &str, url: Option<&str>) -> Result<Scheme, ConfigError> {
         "gitea" => gitea(),
         "gogs" => gogs(),
         "mailgun" => mailgun(),
+        #[cfg(feature = "ed25519")]
+        "discord" => discord(),
+        #[cfg(feature = "ecdsa")]
+        "sendgrid" => sendgrid(),
+        "twilio" => twilio(need_url()?),
         other => return Err(ConfigError::UnknownProvider(other.to_owned())),
     })
 }
@@ -147,6 +152,8 @@ fn scheme(
         tolerance: Tolerance::default(),
         url: None,
         url_is_origin: false,
+        asym: None,
+        public_key_encoding: crate::scheme::PublicKeyEncoding::Hex,
     }
 }
 
@@ -257,7 +264,25 @@ fn standard_set(prefix: &'static str) -> HeaderSet {
 ///
 /// The secret is `whsec_` + base64 (the prefix is optional; so is base64
 /// padding, see [`SecretEncoding::WhsecBase64`]). ±300 s.
+///
+/// With the `ed25519` feature, `v1a,<b64>` Ed25519 entries are verified too:
+/// add the sender's `whpk_…` public key to the keyring next to (or instead of)
+/// the `whsec_…` secret; mixed `v1`/`v1a` lists pass when any entry matches.
 pub fn standard() -> Scheme {
+    let mut s = standard_hmac();
+    #[cfg(feature = "ed25519")]
+    {
+        s.asym = Some(crate::scheme::AsymVersion {
+            version: Cow::Borrowed("v1a"),
+            algorithm: Algorithm::Ed25519,
+            key_prefix: Cow::Borrowed("whpk_"),
+        });
+        s.public_key_encoding = crate::scheme::PublicKeyEncoding::Whpk;
+    }
+    Scheme::hmac(s)
+}
+
+fn standard_hmac() -> HmacScheme {
     let mut s = scheme(
         "standard",
         vec![standard_set("webhook"), standard_set("svix")],
@@ -265,7 +290,7 @@ pub fn standard() -> Scheme {
         Source::body("type"),
     );
     s.secret_encoding = SecretEncoding::WhsecBase64;
-    Scheme::hmac(s)
+    s
 }
 
 /// Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256(secret, body)>`. Topic in
@@ -571,5 +596,65 @@ pub fn gogs() -> Scheme {
 pub fn mailgun() -> Scheme {
     Scheme(crate::scheme::Kind::Mailgun(
         crate::scheme::mailgun::Mailgun,
+    ))
+}
+
+/// Discord interactions and webhook events: `X-Signature-Ed25519` (hex) over
+/// `{X-Signature-Timestamp}{body}`, verified strictly with the application's
+/// public key (hex, from the Developer Portal). Discord sends deliberately
+/// invalid signatures and expects 401: that is what they get. Discord documents
+/// no window; ±300 s is applied.
+#[cfg(feature = "ed25519")]
+pub fn discord() -> Scheme {
+    let s = set(
+        "x-signature-ed25519",
+        prefixed(""),
+        Algorithm::Ed25519,
+        Encoding::Hex,
+    )
+    .timestamp(h("x-signature-timestamp"))
+    .id(Source::body("id"));
+    let mut sc = scheme(
+        "discord",
+        vec![s],
+        vec![Part::Timestamp, Part::Body],
+        Source::body("type"),
+    );
+    sc.public_key_encoding = crate::scheme::PublicKeyEncoding::Hex;
+    Scheme::hmac(sc)
+}
+
+/// SendGrid's signed Event Webhook: ECDSA P-256/SHA-256, base64 DER signature in
+/// `X-Twilio-Email-Event-Webhook-Signature` over `{timestamp}{body}`; the key is
+/// the base64 DER public key from the SendGrid settings (`MFkw…`). ±300 s.
+#[cfg(feature = "ecdsa")]
+pub fn sendgrid() -> Scheme {
+    let s = set(
+        "x-twilio-email-event-webhook-signature",
+        prefixed(""),
+        Algorithm::EcdsaP256,
+        Encoding::Base64,
+    )
+    .timestamp(h("x-twilio-email-event-webhook-timestamp"));
+    let mut sc = scheme(
+        "sendgrid",
+        vec![s],
+        vec![Part::Timestamp, Part::Body],
+        Source::None,
+    );
+    sc.public_key_encoding = crate::scheme::PublicKeyEncoding::DerSpkiBase64;
+    Scheme::hmac(sc)
+}
+
+/// Twilio: `X-Twilio-Signature` = base64 HMAC-SHA1(auth token, URL + sorted form
+/// parameters), or over the URL alone for JSON bodies whose URL carries
+/// `bodySHA256`. `public_url` is the URL Twilio calls, exactly as configured in
+/// the Twilio console (the receiver sits behind proxies and cannot rebuild it);
+/// when it has no query string, the request's query is appended. The port
+/// variants the official SDKs accept (with and without the default port) are
+/// tried. No timestamp: the replay key is a hash of the signature.
+pub fn twilio(public_url: impl Into<String>) -> Scheme {
+    Scheme(crate::scheme::Kind::Twilio(
+        crate::scheme::twilio::Twilio::new(public_url.into()),
     ))
 }

@@ -103,6 +103,7 @@ impl BasicAuth {
         token_delivery(&self.provider, p, body, keys)
     }
 
+    #[allow(clippy::unused_self)]
     pub(crate) fn sign(&self, key: &Key, body: &[u8]) -> SignedRequest {
         let v = format!(
             "Basic {}",

@@ -11,9 +11,11 @@ use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::asym::{self, PublicKeyEncoding};
 use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG};
 use super::{
     Pending, PreparedKey, SignParams, SignedRequest, body_fields, replay_key_for, secret_bytes,
+    static_name,
 };
 use crate::headers::Lookup;
 use crate::timestamp::TimestampFormat;
@@ -93,7 +95,7 @@ impl Part {
         while !rest.is_empty() {
             if let Some(open) = rest.find('{') {
                 if open > 0 {
-                    parts.push(Self::Literal(Cow::Owned(rest[..open].as_bytes().to_vec())));
+                    parts.push(Self::Literal(Cow::Owned(rest.as_bytes()[..open].to_vec())));
                 }
                 let close = rest[open..]
                     .find('}')
@@ -165,6 +167,20 @@ pub struct HmacScheme {
     pub(crate) tolerance: Tolerance,
     pub(crate) url: Option<String>,
     pub(crate) url_is_origin: bool,
+    pub(crate) asym: Option<AsymVersion>,
+    pub(crate) public_key_encoding: PublicKeyEncoding,
+}
+
+/// A second signature version in a list, verified with a public key
+/// (Standard Webhooks `v1a` next to `v1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsymVersion {
+    /// The list key, e.g. `v1a`.
+    pub version: Cow<'static, str>,
+    /// The public-key algorithm.
+    pub algorithm: Algorithm,
+    /// The prefix that marks a keyring entry as a public key (e.g. `whpk_`).
+    pub key_prefix: Cow<'static, str>,
 }
 
 impl HmacScheme {
@@ -205,6 +221,8 @@ impl HmacScheme {
                 tolerance: Tolerance::default(),
                 url: None,
                 url_is_origin: false,
+                asym: None,
+                public_key_encoding: PublicKeyEncoding::Hex,
             },
         }
     }
@@ -218,11 +236,23 @@ impl HmacScheme {
     }
 
     pub(crate) fn prepare(&self, index: usize, key: &Key) -> Result<PreparedKey, ConfigError> {
-        let bytes = secret_bytes(&self.provider, self.secret_encoding, key.secret.expose())?;
+        let text = key.secret.expose();
+        let provider = static_name(&self.provider);
+        if let Some(a) = &self.asym {
+            if text.trim_ascii().starts_with(a.key_prefix.as_bytes()) {
+                let pk = asym::decode(provider, a.algorithm, self.public_key_encoding, text)?;
+                return Ok(PreparedKey::public(index, key, pk));
+            }
+        }
+        if let Some(set) = self.sets.iter().find(|s| s.algorithm.is_asymmetric()) {
+            let pk = asym::decode(provider, set.algorithm, self.public_key_encoding, text)?;
+            return Ok(PreparedKey::public(index, key, pk));
+        }
+        let bytes = secret_bytes(&self.provider, self.secret_encoding, text)?;
         let mut macs: Vec<KeyedMac> = Vec::with_capacity(2);
         for set in &self.sets {
             if !macs.iter().any(|m| m.algorithm() == set.algorithm) {
-                macs.push(KeyedMac::new(set.algorithm, &bytes));
+                macs.extend(KeyedMac::for_alg(set.algorithm, &bytes));
             }
         }
         Ok(PreparedKey::hmac(index, key, macs))
@@ -310,6 +340,17 @@ impl HmacScheme {
                         if let Some(sig) = set.encoding.decode(v) {
                             if !p.signatures.contains(&sig) {
                                 p.signatures.push(sig);
+                            }
+                        }
+                    } else if self
+                        .asym
+                        .as_ref()
+                        .is_some_and(|a| k == a.version.as_bytes())
+                    {
+                        p.candidates += 1;
+                        if let Some(sig) = set.encoding.decode(v) {
+                            if !p.asym_signatures.contains(&sig) {
+                                p.asym_signatures.push(sig);
                             }
                         }
                     } else if timestamp_key.as_deref().is_some_and(|t| k == t.as_bytes()) {
@@ -426,9 +467,26 @@ impl HmacScheme {
         let payload = if p.form { form_payload(body) } else { None };
         let mut tag = [0u8; MAX_TAG];
         let mut keys_tried = 0;
-        let mut matched: Option<(usize, usize)> = None;
+        let mut matched: Option<usize> = None;
+        let mut sig_bytes: &[u8] = &[];
         for key in keys.iter().filter(|k| k.active_at(now)) {
             keys_tried += 1;
+            if let Some(pk) = &key.public {
+                // Public-key signatures: the set's own algorithm, or the list's second version.
+                let sigs = if set.algorithm.is_asymmetric() {
+                    &p.signatures
+                } else {
+                    &p.asym_signatures
+                };
+                let mut feed =
+                    |f: &mut dyn FnMut(&[u8])| self.feed(&p, body, payload.as_deref(), f);
+                if let Some(i) = sigs.iter().position(|sig| pk.verify(sig, &mut feed)) {
+                    sig_bytes = &sigs[i];
+                    matched = Some(key.index);
+                    break;
+                }
+                continue;
+            }
             let Some(mac) = key.mac(set.algorithm) else {
                 continue;
             };
@@ -445,11 +503,12 @@ impl HmacScheme {
                 }
             }
             if let Some(i) = hit {
-                matched = Some((key.index, i));
+                sig_bytes = &p.signatures[i];
+                matched = Some(key.index);
                 break;
             }
         }
-        let Some((key_index, sig_index)) = matched else {
+        let Some(key_index) = matched else {
             let mut r = Rejection::new(Reason::SignatureMismatch, "no signature matches any key")
                 .header(set.signature.clone())
                 .tried(p.candidates, keys_tried)
@@ -459,6 +518,7 @@ impl HmacScheme {
             }
             return Err(r);
         };
+        let replay_sig = sig_bytes.to_vec();
         let fields = body_fields(body, [&set.id, &self.event, &set.timestamp]);
         let [id_b, event_b, ts_b] = fields;
         if let Source::Body(_) = &set.timestamp {
@@ -484,7 +544,7 @@ impl HmacScheme {
         let replay_key = replay_key_for(
             &self.provider,
             id.as_deref().filter(|_| id_is_signed),
-            &p.signatures[sig_index],
+            &replay_sig,
         );
         Ok(Delivery {
             provider: self.provider.clone(),
@@ -504,8 +564,17 @@ impl HmacScheme {
         params: &SignParams<'_>,
     ) -> Result<SignedRequest, ConfigError> {
         let set = &self.sets[0];
-        let bytes = secret_bytes(&self.provider, self.secret_encoding, key.secret.expose())?;
-        let mac = KeyedMac::new(set.algorithm, &bytes);
+        let text = key.secret.expose();
+        let provider = static_name(&self.provider);
+        // Public-key schemes sign with a private key; Standard Webhooks signs `v1a` with a `whsk_` key.
+        let asym_alg = if set.algorithm.is_asymmetric() {
+            Some(set.algorithm)
+        } else {
+            self.asym
+                .as_ref()
+                .filter(|_| text.trim_ascii().starts_with(b"whsk_"))
+                .map(|a| a.algorithm)
+        };
         let ts = params.timestamp.map(|t| self.timestamp_format.format(t));
         let id = params.id.map_or_else(
             || format!("msg_{}", &hex::encode(Sha256::digest(body))[..24]),
@@ -535,11 +604,16 @@ impl HmacScheme {
                 format!("{} signs a timestamp: pass one", self.provider).into(),
             ));
         }
-        let tag = mac.tag(&{
-            let mut buf = Vec::new();
-            self.feed(&p, body, None, &mut |b| buf.extend_from_slice(b));
-            buf
-        });
+        let mut content = Vec::new();
+        self.feed(&p, body, None, &mut |b| content.extend_from_slice(b));
+        let tag = match asym_alg {
+            Some(alg) => asym::sign(provider, alg, text, &content)?,
+            None => KeyedMac::new(
+                set.algorithm,
+                &secret_bytes(&self.provider, self.secret_encoding, text)?,
+            )
+            .tag(&content),
+        };
         let sig = set.encoding.encode(&tag);
         let value = match &set.format {
             SignatureFormat::Prefixed(prefix) => format!("{prefix}{sig}"),
@@ -548,10 +622,16 @@ impl HmacScheme {
                 kv,
                 version,
                 timestamp_key,
-            } => match (timestamp_key, &ts) {
-                (Some(k), Some(t)) => format!("{k}{kv}{t}{separator}{version}{kv}{sig}"),
-                _ => format!("{version}{kv}{sig}"),
-            },
+            } => {
+                let version = match (&self.asym, asym_alg) {
+                    (Some(a), Some(_)) => &a.version,
+                    _ => version,
+                };
+                match (timestamp_key, &ts) {
+                    (Some(k), Some(t)) => format!("{k}{kv}{t}{separator}{version}{kv}{sig}"),
+                    _ => format!("{version}{kv}{sig}"),
+                }
+            }
         };
         let mut headers = HeaderList::new();
         headers.push(canonical(&set.signature), value);
@@ -589,6 +669,7 @@ fn malformed(set: &HeaderSet, detail: impl Into<Cow<'static, str>>) -> Rejection
     Rejection::new(Reason::MalformedHeader, detail).header(set.signature.clone())
 }
 
+#[allow(clippy::ptr_arg)] // the Cow is cloned into the rejection without allocating
 pub(crate) fn one<'h>(
     h: &'h dyn crate::Headers,
     name: &Cow<'static, str>,
@@ -608,6 +689,7 @@ pub(crate) fn one<'h>(
     }
 }
 
+#[allow(clippy::ptr_arg)]
 fn utf8(v: &[u8], name: &Cow<'static, str>) -> Result<String, Rejection> {
     std::str::from_utf8(v)
         .ok()

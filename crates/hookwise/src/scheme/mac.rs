@@ -13,6 +13,19 @@ pub enum Algorithm {
     Sha256,
     /// HMAC-SHA512.
     Sha512,
+    /// Ed25519 signature with a public key (Standard Webhooks `v1a`, Discord).
+    #[cfg(feature = "ed25519")]
+    Ed25519,
+    /// ECDSA P-256 with SHA-256, DER signature (SendGrid).
+    #[cfg(feature = "ecdsa")]
+    EcdsaP256,
+}
+
+impl Algorithm {
+    /// Whether this is a public-key algorithm (keys are public keys, not secrets).
+    pub const fn is_asymmetric(self) -> bool {
+        !matches!(self, Self::Sha1 | Self::Sha256 | Self::Sha512)
+    }
 }
 
 /// How signature bytes are written in a header.
@@ -41,6 +54,9 @@ impl Encoding {
     }
 }
 
+/// Something that feeds the signed content, part by part, to a sink.
+pub(crate) type Feed<'a> = dyn FnMut(&mut dyn FnMut(&[u8])) + 'a;
+
 /// The longest tag (SHA-512).
 pub(crate) const MAX_TAG: usize = 64;
 
@@ -53,6 +69,11 @@ pub(crate) enum KeyedMac {
 }
 
 impl KeyedMac {
+    /// A keyed state; `None` for public-key algorithms.
+    pub(crate) fn for_alg(alg: Algorithm, key: &[u8]) -> Option<Self> {
+        (!alg.is_asymmetric()).then(|| Self::new(alg, key))
+    }
+
     pub(crate) fn new(alg: Algorithm, key: &[u8]) -> Self {
         // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
         match alg {
@@ -64,6 +85,11 @@ impl KeyedMac {
             ),
             Algorithm::Sha512 => Self::Sha512(
                 <Hmac<Sha512> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!()),
+            ),
+            // Public-key algorithms have no HMAC state; callers use `for_alg`.
+            #[allow(unreachable_patterns)]
+            _ => Self::Sha256(
+                <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!()),
             ),
         }
     }
@@ -77,16 +103,8 @@ impl KeyedMac {
     }
 
     /// Clones the keyed state, feeds it, and writes the tag into `out`.
-    pub(crate) fn compute(
-        &self,
-        feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])),
-        out: &mut [u8; MAX_TAG],
-    ) -> usize {
-        fn run<M: Mac + Clone>(
-            m: &M,
-            feed: &mut dyn FnMut(&mut dyn FnMut(&[u8])),
-            out: &mut [u8; MAX_TAG],
-        ) -> usize {
+    pub(crate) fn compute(&self, feed: &mut Feed<'_>, out: &mut [u8; MAX_TAG]) -> usize {
+        fn run<M: Mac + Clone>(m: &M, feed: &mut Feed<'_>, out: &mut [u8; MAX_TAG]) -> usize {
             let mut m = m.clone();
             feed(&mut |b| m.update(b));
             let tag = m.finalize().into_bytes();

@@ -16,6 +16,7 @@ use crate::{ConfigError, Delivery, HeaderList, Key, Reason, Rejection, Tolerance
 pub(crate) struct Mailgun;
 
 impl Mailgun {
+    #[allow(clippy::unused_self)]
     pub(crate) fn verify_body(
         &self,
         body: &[u8],
@@ -100,6 +101,7 @@ impl Mailgun {
     }
 
     /// Builds a Mailgun JSON body: `body` must be the `event-data` object.
+    #[allow(clippy::unused_self)]
     pub(crate) fn sign(
         &self,
         key: &Key,

@@ -4,20 +4,23 @@
 //! holds the engines behind them (one file per kind: [`hmac`], [`token`],
 //! [`basic`], [`mailgun`]) and the generic HMAC builder.
 
+pub mod asym;
 pub mod basic;
 pub mod hmac;
 pub mod mac;
 pub mod mailgun;
 pub mod token;
+pub(crate) mod twilio;
 
 use std::borrow::Cow;
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+pub use self::asym::PublicKeyEncoding;
 pub use self::basic::BasicAuth;
 pub use self::hmac::{
-    HeaderSet, HmacBuilder, HmacScheme, Part, SecretEncoding, SignatureFormat, Source,
+    AsymVersion, HeaderSet, HmacBuilder, HmacScheme, Part, SecretEncoding, SignatureFormat, Source,
 };
 use self::mac::KeyedMac;
 pub use self::mac::{Algorithm, Encoding};
@@ -36,6 +39,7 @@ pub(crate) enum Kind {
     Token(TokenScheme),
     Basic(BasicAuth),
     Mailgun(mailgun::Mailgun),
+    Twilio(twilio::Twilio),
 }
 
 /// Inputs for [`Scheme::sign`] beyond the body.
@@ -75,6 +79,7 @@ impl Scheme {
             Kind::Token(s) => &s.provider,
             Kind::Basic(s) => &s.provider,
             Kind::Mailgun(_) => "mailgun",
+            Kind::Twilio(_) => "twilio",
         }
     }
 
@@ -92,6 +97,36 @@ impl Scheme {
             Kind::Hmac(s) => s.has_timestamp(),
             Kind::Mailgun(_) => true,
             _ => false,
+        }
+    }
+
+    /// The public key matching a private key, encoded as this sender publishes it
+    /// (for public-key schemes: `discord`, `sendgrid`, `standard` with `whsk_`).
+    /// For tests and the CLI.
+    ///
+    /// # Errors
+    /// Not a public-key scheme, or a malformed private key.
+    pub fn public_key_for(&self, private: &str) -> Result<String, ConfigError> {
+        let Kind::Hmac(s) = &self.0 else {
+            return Err(ConfigError::Scheme("not a public-key scheme".into()));
+        };
+        let provider = static_name(&s.provider);
+        if let Some(set) = s.sets.iter().find(|x| x.algorithm.is_asymmetric()) {
+            return asym::public_for(
+                provider,
+                set.algorithm,
+                s.public_key_encoding,
+                private.as_bytes(),
+            );
+        }
+        match &s.asym {
+            Some(a) => asym::public_for(
+                provider,
+                a.algorithm,
+                s.public_key_encoding,
+                private.as_bytes(),
+            ),
+            None => Err(ConfigError::Scheme("not a public-key scheme".into())),
         }
     }
 
@@ -132,6 +167,7 @@ impl Scheme {
             Kind::Token(s) => Ok(s.sign(&key, body)),
             Kind::Basic(s) => Ok(s.sign(&key, body)),
             Kind::Mailgun(s) => s.sign(&key, body, params),
+            Kind::Twilio(s) => Ok(s.sign(&key, body, params)),
         }
     }
 
@@ -145,6 +181,7 @@ impl Scheme {
             Kind::Hmac(s) if s.sets.is_empty() || s.template.is_empty() => {
                 Err(ConfigError::Scheme("empty scheme".into()))
             }
+            Kind::Twilio(t) => t.validate(),
             _ => Ok(()),
         }
     }
@@ -158,6 +195,7 @@ impl Scheme {
                 key,
                 vec![KeyedMac::new(Algorithm::Sha256, key.secret.expose())],
             )),
+            Kind::Twilio(_) => Ok(twilio::Twilio::prepare(index, key)),
         }
     }
 
@@ -173,6 +211,7 @@ impl Scheme {
             Kind::Token(s) => s.check(req, keys, now),
             Kind::Basic(s) => s.check(req, keys, now),
             Kind::Mailgun(_) => Ok(Pending::default()),
+            Kind::Twilio(s) => s.check_headers(req),
         }
     }
 
@@ -189,6 +228,7 @@ impl Scheme {
             Kind::Token(s) => Ok(s.delivery(p, body, keys)),
             Kind::Basic(s) => Ok(s.delivery(p, body, keys)),
             Kind::Mailgun(s) => s.verify_body(body, keys, now, tol),
+            Kind::Twilio(s) => s.verify_body(p, body, keys, now),
         }
     }
 }
@@ -200,6 +240,7 @@ pub struct Pending {
     pub(crate) set: usize,
     pub(crate) candidates: usize,
     pub(crate) signatures: Vec<Vec<u8>>,
+    pub(crate) asym_signatures: Vec<Vec<u8>>,
     pub(crate) ts_raw: Vec<u8>,
     pub(crate) timestamp: Option<i64>,
     pub(crate) id: Option<String>,
@@ -228,6 +269,7 @@ pub(crate) struct PreparedKey {
     not_before: Option<i64>,
     not_after: Option<i64>,
     macs: Vec<KeyedMac>,
+    pub(crate) public: Option<asym::PublicKey>,
     pub(crate) digest: [u8; 32],
 }
 
@@ -254,11 +296,17 @@ impl PreparedKey {
             not_before: key.not_before,
             not_after: key.not_after,
             macs,
+            public: None,
             digest,
         }
     }
     pub(crate) fn hmac(index: usize, key: &Key, macs: Vec<KeyedMac>) -> Self {
         Self::base(index, key, macs, [0; 32])
+    }
+    pub(crate) fn public(index: usize, key: &Key, pk: asym::PublicKey) -> Self {
+        let mut k = Self::base(index, key, Vec::new(), [0; 32]);
+        k.public = Some(pk);
+        k
     }
     pub(crate) fn digest(index: usize, key: &Key) -> Self {
         Self::base(
@@ -306,7 +354,7 @@ pub(crate) fn secret_bytes(
     }
 }
 
-fn static_name(provider: &str) -> &'static str {
+pub(crate) fn static_name(provider: &str) -> &'static str {
     crate::providers::NAMES
         .iter()
         .find(|n| **n == provider)
