@@ -1,0 +1,297 @@
+//! The end-to-end suite, written once and generated for every adapter and every
+//! sender route: `axum::github::valid`, `actix::svix::replay_skips_the_handler`, …
+//!
+//! Each test starts its own receiver (its own replay store) on a loopback port
+//! and talks to it over real HTTP.
+
+use std::time::Duration;
+
+use hookwise_e2e::{Adapter, Preset, Receiver, now};
+
+/// `HOOKWISE_MAX_BODY` for the oversize cases.
+const SMALL_LIMIT: usize = 512;
+
+fn start(adapter: Adapter) -> Receiver {
+    adapter.start(&[])
+}
+
+async fn valid(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let d = preset.delivery();
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(!a.is_duplicate());
+    assert!(
+        a.header("content-type")
+            .is_some_and(|v| v.starts_with("application/json")),
+        "{:?}",
+        a.headers
+    );
+    let json = a.json();
+    assert_eq!(json["provider"], preset.provider(), "{json}");
+    assert_eq!(json["delivery_id"], d.id.as_str(), "{json}");
+    assert_eq!(json["event_type"], d.event, "{json}");
+    assert_eq!(json["body_sha256"], d.body_sha256(), "{json}");
+}
+
+async fn tampered_body(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let mut d = preset.delivery();
+    let last = d.body.len() - 2;
+    d.body[last] ^= 0x01;
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("signature_mismatch"));
+}
+
+async fn wrong_key(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let d = preset.delivery_with(preset.wrong_secret(), None);
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("signature_mismatch"));
+}
+
+async fn missing_signature(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let d = preset.delivery().without(preset.signature_header());
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("missing_signature"));
+}
+
+async fn malformed_signature(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let d = preset
+        .delivery()
+        .with(preset.signature_header(), preset.malformed_signature());
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("malformed_header"));
+}
+
+async fn stale_timestamp(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let d = preset.delivery_with(preset.secret(), Some(now() - 3600));
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("timestamp_too_old"));
+}
+
+async fn future_timestamp(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let d = preset.delivery_with(preset.secret(), Some(now() + 3600));
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("timestamp_in_future"));
+}
+
+async fn replay_skips_the_handler(adapter: Adapter, preset: Preset) {
+    let rx = start(adapter);
+    let d = preset.delivery();
+    let first = rx.send(&d).await;
+    assert!(first.processed(), "{} {}", first.status, first.text());
+    let again = rx.send(&d).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert!(again.is_duplicate(), "{:?}", again.headers);
+    let json = again.json();
+    assert_eq!(json["duplicate"], true, "{json}");
+    assert!(json.get("body_sha256").is_none(), "handler ran: {json}");
+}
+
+async fn failed_handler_then_retry_is_processed(adapter: Adapter, preset: Preset) {
+    let rx = adapter.start(&[("HOOKWISE_FAIL_FIRST", "1")]);
+    let d = preset.delivery();
+    let first = rx.send(&d).await;
+    assert_eq!(first.status, 500, "{}", first.text());
+    let retry = rx.send(&d).await;
+    assert!(retry.processed(), "{} {}", retry.status, retry.text());
+    assert_eq!(retry.json()["body_sha256"], d.body_sha256());
+    let again = rx.send(&d).await;
+    assert!(again.is_duplicate(), "{} {}", again.status, again.text());
+}
+
+async fn oversize_with_content_length(adapter: Adapter, preset: Preset) {
+    let limit = SMALL_LIMIT.to_string();
+    let rx = adapter.start(&[("HOOKWISE_MAX_BODY", &limit)]);
+    let mut d = preset.delivery();
+    // Still signed correctly: only the size is wrong.
+    d.body.resize(4 * SMALL_LIMIT, b' ');
+    let d = d.resigned();
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("body_too_large"));
+}
+
+async fn oversize_chunked(adapter: Adapter, preset: Preset) {
+    let limit = SMALL_LIMIT.to_string();
+    let rx = adapter.start(&[("HOOKWISE_MAX_BODY", &limit)]);
+    let d = preset.delivery();
+    let pieces = vec![vec![b' '; 256]; 8];
+    let a = rx
+        .raw(&d.raw_head(None), pieces, Duration::ZERO, true)
+        .await;
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("body_too_large"));
+}
+
+async fn trickled_body_times_out(adapter: Adapter, preset: Preset) {
+    let rx = adapter.start(&[("HOOKWISE_BODY_TIMEOUT_MS", "300")]);
+    let d = preset.delivery();
+    // One byte every 50 ms: the whole body would take seconds.
+    let pieces = d.body.iter().map(|b| vec![*b]).collect();
+    let a = rx
+        .raw(
+            &d.raw_head(Some(d.body.len())),
+            pieces,
+            Duration::from_millis(50),
+            false,
+        )
+        .await;
+    assert_eq!(a.status, 408, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("body_timeout"));
+}
+
+async fn concurrent_duplicates_run_once(adapter: Adapter, preset: Preset) {
+    const N: usize = 8;
+    let rx = adapter.start(&[("HOOKWISE_HANDLER_DELAY_MS", "300")]);
+    let d = preset.delivery();
+    let tasks: Vec<_> = (0..N)
+        .map(|_| {
+            let (rx, d) = (rx.clone(), d.clone());
+            tokio::spawn(async move { rx.send(&d).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.expect("request task"));
+    }
+    let processed = answers.iter().filter(|a| a.processed()).count();
+    assert_eq!(processed, 1, "{answers:#?}");
+    for a in answers.iter().filter(|a| !a.processed()) {
+        assert!(
+            a.status == 409 && a.error().as_deref() == Some("duplicate_in_flight")
+                || a.status == 200 && a.is_duplicate(),
+            "{a:#?}"
+        );
+        if a.status == 409 {
+            assert!(a.header("retry-after").is_some(), "{a:#?}");
+        }
+    }
+}
+
+// ---- adapter-level cases (not per sender) ----
+
+async fn unknown_route_is_404(adapter: Adapter) {
+    let rx = start(adapter);
+    let d = Preset::Github.delivery();
+    let a = rx.post("/webhooks/nope", &d.headers, d.body.clone()).await;
+    assert_eq!(a.status, 404, "{}", a.text());
+}
+
+async fn non_utf8_body_is_verified_as_bytes(adapter: Adapter) {
+    let rx = start(adapter);
+    let mut d = Preset::Github.delivery();
+    d.body = vec![0xff, 0xfe, 0x00, b'{', 0x80, b'}'];
+    let d = d.resigned();
+    let a = rx.send(&d).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["body_sha256"], d.body_sha256());
+}
+
+async fn only_configured_routes_exist(adapter: Adapter) {
+    let rx = adapter.start(&[]);
+    // Every route of the contract is enabled by its secret.
+    for p in [
+        Preset::Github,
+        Preset::Stripe,
+        Preset::Slack,
+        Preset::Standard,
+        Preset::Shopify,
+    ] {
+        let a = rx.send(&p.delivery()).await;
+        assert_eq!(a.status, 200, "{p:?}: {}", a.text());
+    }
+}
+
+macro_rules! per_preset {
+    ($adapter:expr, $preset:expr, [$($case:ident),* $(,)?]) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                super::super::$case($adapter, $preset).await;
+            }
+        )*
+    };
+}
+
+macro_rules! preset {
+    ($adapter:expr, $name:ident, $preset:expr, timestamped) => {
+        mod $name {
+            use super::*;
+            preset!(@common $adapter, $preset);
+            per_preset!($adapter, $preset, [stale_timestamp, future_timestamp]);
+        }
+    };
+    ($adapter:expr, $name:ident, $preset:expr) => {
+        mod $name {
+            use super::*;
+            preset!(@common $adapter, $preset);
+        }
+    };
+    (@common $adapter:expr, $preset:expr) => {
+        per_preset!(
+            $adapter,
+            $preset,
+            [
+                valid,
+                tampered_body,
+                wrong_key,
+                missing_signature,
+                malformed_signature,
+                replay_skips_the_handler,
+                failed_handler_then_retry_is_processed,
+                oversize_with_content_length,
+                oversize_chunked,
+                trickled_body_times_out,
+                concurrent_duplicates_run_once,
+            ]
+        );
+    };
+}
+
+macro_rules! cases {
+    ($adapter:expr) => {
+        use super::*;
+
+        preset!($adapter, github, Preset::Github);
+        preset!($adapter, stripe, Preset::Stripe, timestamped);
+        preset!($adapter, slack, Preset::Slack, timestamped);
+        preset!($adapter, standard, Preset::Standard, timestamped);
+        preset!($adapter, svix, Preset::Svix, timestamped);
+        preset!($adapter, shopify, Preset::Shopify);
+
+        #[tokio::test]
+        async fn unknown_route_is_404() {
+            super::unknown_route_is_404($adapter).await;
+        }
+
+        #[tokio::test]
+        async fn non_utf8_body_is_verified_as_bytes() {
+            super::non_utf8_body_is_verified_as_bytes($adapter).await;
+        }
+
+        #[tokio::test]
+        async fn every_route_is_enabled() {
+            super::only_configured_routes_exist($adapter).await;
+        }
+    };
+}
+
+mod axum {
+    cases!(Adapter::Axum);
+}
+
+mod actix {
+    cases!(Adapter::Actix);
+}
