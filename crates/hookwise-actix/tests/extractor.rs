@@ -619,3 +619,28 @@ async fn raw_webhook_takes_any_bytes() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body_text(res).await, "3 github");
 }
+
+#[actix_web::test]
+async fn dropped_request_releases_so_the_retry_runs() {
+    let runs = Runs::default();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(runs.clone()))
+            .app_data(github())
+            .wrap(WebhookReplay::new())
+            .route("/hook", web::post().to(slow_handler)),
+    )
+    .await;
+    // The client goes away while the handler runs: actix drops the future.
+    let gone = tokio::time::timeout(
+        Duration::from_millis(50),
+        test::call_service(&app, github_post(PUSH, "d-18").to_request()),
+    )
+    .await;
+    assert!(gone.is_err());
+    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    let res = test::call_service(&app, github_post(PUSH, "d-18").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!res.headers().contains_key("hookwise-duplicate"));
+    assert_eq!(runs.get(), 2);
+}

@@ -107,3 +107,90 @@ fn serve(listener: TcpListener, config: Config, signals: bool) -> io::Result<()>
         server.run().await
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use actix_web::test;
+    use hookwise::providers;
+    use hookwise::replay::MemoryStore;
+    use hookwise::scheme::SignParams;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    fn github_request(secret: &str, body: &'static [u8]) -> test::TestRequest {
+        let signed = providers::github()
+            .sign(
+                secret,
+                body,
+                &SignParams {
+                    event: Some("push"),
+                    ..SignParams::default()
+                },
+            )
+            .unwrap();
+        let mut req = test::TestRequest::post()
+            .uri("/webhooks/github")
+            .insert_header(("content-type", "application/json"));
+        for (name, value) in signed.headers.iter() {
+            req = req.insert_header((name, std::str::from_utf8(value).unwrap()));
+        }
+        req.set_payload(body)
+    }
+
+    #[actix_web::test]
+    async fn answers_the_contract_json_then_a_duplicate() {
+        let config = config(&[]);
+        let routes = app_config(&config, Arc::new(MemoryStore::default())).unwrap();
+        let app = test::init_service(App::new().configure(routes)).await;
+        let body = br#"{"ref":"refs/heads/main"}"#;
+        let secret = &config.senders[0].secret;
+
+        let res = test::call_service(&app, github_request(secret, body).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let json: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(json["provider"], "github");
+        assert_eq!(json["event_type"], "push");
+        assert_eq!(json["body_sha256"].as_str().unwrap().len(), 64);
+
+        let res = test::call_service(&app, github_request(secret, body).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().contains_key("hookwise-duplicate"));
+    }
+
+    #[actix_web::test]
+    async fn fail_first_answers_500_once_then_processes_the_retry() {
+        let config = config(&[
+            ("GITHUB_WEBHOOK_SECRET", "s3cret"),
+            ("HOOKWISE_FAIL_FIRST", "1"),
+        ]);
+        let routes = app_config(&config, Arc::new(MemoryStore::default())).unwrap();
+        let app = test::init_service(App::new().configure(routes)).await;
+        let body = br#"{"zen":"retry"}"#;
+
+        let res = test::call_service(&app, github_request("s3cret", body).to_request()).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let res = test::call_service(&app, github_request("s3cret", body).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(!res.headers().contains_key("hookwise-duplicate"));
+
+        // Only the configured sender has a route.
+        let res = test::call_service(
+            &app,
+            test::TestRequest::post()
+                .uri("/webhooks/stripe")
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+}
