@@ -2,12 +2,17 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod check;
 mod clock;
 mod delivery;
 mod error;
 mod headers;
+#[cfg(feature = "ip")]
+mod ip;
 mod json;
 mod keys;
+#[cfg(feature = "mtls")]
+mod mtls;
 pub mod providers;
 pub mod replay;
 mod request;
@@ -16,12 +21,17 @@ mod secret;
 mod timestamp;
 mod verifier;
 
+pub use crate::check::Check;
 pub use crate::clock::{Clock, FixedClock, SystemClock, Tolerance};
 pub use crate::delivery::Delivery;
 pub use crate::error::{ConfigError, Diagnosis, Reason, Rejection};
 pub use crate::headers::{HeaderList, Headers, Lookup};
+#[cfg(feature = "ip")]
+pub use crate::ip::IpAllowList;
 pub use crate::keys::{Key, Keyring};
-pub use crate::request::RequestParts;
+#[cfg(feature = "mtls")]
+pub use crate::mtls::ClientCertPolicy;
+pub use crate::request::{PeerCertificates, RequestParts};
 pub use crate::scheme::{Pending, Scheme};
 pub use crate::secret::Secret;
 pub use crate::timestamp::TimestampFormat;

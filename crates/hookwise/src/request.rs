@@ -1,6 +1,7 @@
 //! The parts of a request a verifier looks at before the body.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::Headers;
 
@@ -19,6 +20,7 @@ pub struct RequestParts<'a> {
     pub(crate) method: &'a str,
     pub(crate) uri: &'a str,
     pub(crate) peer: Option<SocketAddr>,
+    pub(crate) certs: Option<&'a PeerCertificates>,
 }
 
 impl<'a> RequestParts<'a> {
@@ -29,6 +31,7 @@ impl<'a> RequestParts<'a> {
             method: "POST",
             uri: "/",
             peer: None,
+            certs: None,
         }
     }
     /// The request method.
@@ -47,6 +50,12 @@ impl<'a> RequestParts<'a> {
     #[must_use]
     pub const fn peer(mut self, peer: Option<SocketAddr>) -> Self {
         self.peer = peer;
+        self
+    }
+    /// The client certificates of the TLS connection (mutual TLS).
+    #[must_use]
+    pub const fn peer_certificates(mut self, certs: Option<&'a PeerCertificates>) -> Self {
+        self.certs = certs;
         self
     }
     /// The headers.
@@ -72,5 +81,20 @@ impl<'a> From<&'a http::request::Parts> for RequestParts<'a> {
         Self::new(&p.headers)
             .method(p.method.as_str())
             .uri(p.uri.path_and_query().map_or("/", |pq| pq.as_str()))
+    }
+}
+
+/// The DER certificates the client presented, leaf first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerCertificates(pub Arc<[Vec<u8>]>);
+
+impl PeerCertificates {
+    /// From DER certificates, leaf first.
+    pub fn new(certs: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        Self(certs.into_iter().collect())
+    }
+    /// The leaf certificate.
+    pub fn leaf(&self) -> Option<&[u8]> {
+        self.0.first().map(Vec::as_slice)
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use crate::replay::{Admission, ReplayGuard, ReplayStore, Reserve, Token};
 use crate::scheme::{Pending, PreparedKey, Scheme};
 use crate::{
-    Clock, ConfigError, Delivery, Key, Keyring, Reason, Rejection, RequestParts, SystemClock,
-    Tolerance,
+    Check, Clock, ConfigError, Delivery, Key, Keyring, Reason, Rejection, RequestParts,
+    SystemClock, Tolerance,
 };
 
 /// Default body limit: 1 MiB.
@@ -66,6 +66,7 @@ struct Inner {
     in_flight_ttl: Duration,
     retention: Duration,
     fail_open: bool,
+    checks: Vec<Check>,
 }
 
 impl Verifier {
@@ -92,6 +93,7 @@ impl Verifier {
             in_flight_ttl: Duration::from_secs(300),
             retention: None,
             fail_open: false,
+            checks: Vec::new(),
         }
     }
 
@@ -127,8 +129,18 @@ impl Verifier {
     /// and Basic schemes, wrong credentials).
     pub fn check_headers(&self, req: &RequestParts<'_>) -> Result<Pending, Rejection> {
         let i = &*self.inner;
-        i.scheme
-            .check_headers(req, &i.keys, i.clock.now_unix(), &i.tolerance)
+        // Network checks (IP, client certificate) first, then the scheme, then
+        // any extra credential check: all must pass.
+        for c in i.checks.iter().filter(|c| c.is_network()) {
+            c.run(req)?;
+        }
+        let p = i
+            .scheme
+            .check_headers(req, &i.keys, i.clock.now_unix(), &i.tolerance)?;
+        for c in i.checks.iter().filter(|c| !c.is_network()) {
+            c.run(req)?;
+        }
+        Ok(p)
     }
 
     /// Phase 2, over the exact body bytes.
@@ -223,9 +235,28 @@ pub struct VerifierBuilder {
     in_flight_ttl: Duration,
     retention: Option<Duration>,
     fail_open: bool,
+    checks: Vec<Check>,
 }
 
 impl VerifierBuilder {
+    /// Requires another check on top of the scheme: an IP allow-list, a
+    /// client-certificate policy, or a header-only authenticator. All must pass;
+    /// the rejection names the one that failed.
+    ///
+    /// ```
+    /// use hookwise::{providers, Check, HeaderList, IpAllowList, RequestParts, Verifier};
+    /// let v = Verifier::builder(providers::github()).secret("s").unwrap()
+    ///     .require(Check::ip(IpAllowList::new(["192.30.252.0/22"]).unwrap()))
+    ///     .build().unwrap();
+    /// let headers = HeaderList::new().with("X-Hub-Signature-256", "sha256=00");
+    /// let req = RequestParts::new(&headers).peer(Some("203.0.113.9:4000".parse().unwrap()));
+    /// assert_eq!(v.check_headers(&req).unwrap_err().code(), "forbidden_address");
+    /// ```
+    pub fn require(mut self, check: Check) -> Self {
+        self.checks.push(check);
+        self
+    }
+
     /// Adds a secret (as the sender shows it).
     ///
     /// # Errors
@@ -305,6 +336,9 @@ impl VerifierBuilder {
     /// setting (e.g. Square without its notification URL).
     pub fn build(self) -> Result<Verifier, ConfigError> {
         self.keys.validate()?;
+        for c in &self.checks {
+            c.validate()?;
+        }
         self.scheme.validate()?;
         let keys = self
             .keys
@@ -345,6 +379,7 @@ impl VerifierBuilder {
                 in_flight_ttl: self.in_flight_ttl,
                 retention,
                 fail_open: self.fail_open,
+                checks: self.checks,
             }),
         })
     }

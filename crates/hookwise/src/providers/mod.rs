@@ -269,6 +269,7 @@ fn standard_set(prefix: &'static str) -> HeaderSet {
 /// add the sender's `whpk_…` public key to the keyring next to (or instead of)
 /// the `whsec_…` secret; mixed `v1`/`v1a` lists pass when any entry matches.
 pub fn standard() -> Scheme {
+    #[allow(unused_mut)]
     let mut s = standard_hmac();
     #[cfg(feature = "ed25519")]
     {

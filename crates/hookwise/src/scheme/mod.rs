@@ -100,6 +100,12 @@ impl Scheme {
         }
     }
 
+    /// Whether the scheme checks headers only (token, Basic auth): the body is
+    /// not authenticated.
+    pub const fn is_header_only(&self) -> bool {
+        matches!(self.0, Kind::Token(_) | Kind::Basic(_))
+    }
+
     /// The public key matching a private key, encoded as this sender publishes it
     /// (for public-key schemes: `discord`, `sendgrid`, `standard` with `whsk_`).
     /// For tests and the CLI.
