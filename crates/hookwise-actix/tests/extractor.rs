@@ -644,3 +644,41 @@ async fn dropped_request_releases_so_the_retry_runs() {
     assert!(!res.headers().contains_key("hookwise-duplicate"));
     assert_eq!(runs.get(), 2);
 }
+
+#[actix_web::test]
+async fn basic_auth_rejection_carries_the_challenge() {
+    let verifier = Verifier::builder(hookwise::scheme::BasicAuth::new("docusign", "webhooks"))
+        .secret("user:pa55")
+        .unwrap()
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(WebhookConfig::new(verifier))
+            .wrap(WebhookReplay::new())
+            .route(
+                "/ds",
+                web::post().to(|h: RawWebhook| async move { h.body().clone() }),
+            ),
+    )
+    .await;
+    let req = test::TestRequest::post()
+        .uri("/ds")
+        .insert_header((header::AUTHORIZATION, "Basic dXNlcjp3cm9uZw=="))
+        .set_payload("<xml/>")
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        res.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+        HeaderValue::from_static("Basic realm=\"webhooks\"")
+    );
+    let req = test::TestRequest::post()
+        .uri("/ds")
+        .insert_header((header::AUTHORIZATION, "Basic dXNlcjpwYTU1"))
+        .set_payload("<xml/>")
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body_text(res).await, "<xml/>");
+}
