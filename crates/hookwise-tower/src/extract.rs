@@ -54,6 +54,7 @@ use axum_core::response::{IntoResponse, Response};
 use bytes::Bytes;
 use hookwise::Delivery;
 use http::{HeaderValue, StatusCode, header};
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 /// A verified delivery: the payload decoded from the verified bytes, the bytes
@@ -142,7 +143,7 @@ impl RawWebhook {
 /// | condition | status | body |
 /// |---|---|---|
 /// | no [`VerifyWebhook`](crate::VerifyWebhook) layer on the route | 500 | `{"error":"misconfigured","detail":…}` |
-/// | body could not be buffered again | 400 / 413 | `{"error":"body_unreadable"}` / `{"error":"body_too_large"}` |
+/// | body could not be read | 400 | `{"error":"body_unreadable"}` |
 /// | payload does not decode into `T` | 422 | `{"error":"invalid_payload"}` |
 #[derive(Debug)]
 pub struct WebhookRejection {
@@ -213,10 +214,7 @@ impl IntoResponse for WebhookRejection {
 }
 
 /// Takes the delivery and the body out of a request that went through the layer.
-async fn verified<S: Send + Sync>(
-    mut req: Request,
-    state: &S,
-) -> Result<(Bytes, Delivery, bool), WebhookRejection> {
+async fn verified(mut req: Request) -> Result<(Bytes, Delivery, bool), WebhookRejection> {
     let delivery = req
         .extensions_mut()
         .remove::<Delivery>()
@@ -232,12 +230,17 @@ async fn verified<S: Send + Sync>(
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
-    // The body is the `Bytes` the layer re-attached: a single frame, not copied.
-    let body = Bytes::from_request(req, state)
+    // The body is the `Bytes` the layer re-attached (a single frame, not
+    // copied), already held to the verifier's limit: axum's `DefaultBodyLimit`
+    // is not applied again, so a `max_body` above 2 MB works.
+    let body = req
+        .into_body()
+        .collect()
         .await
         .map_err(|e| WebhookRejection {
-            kind: Kind::Body(e.status(), e.body_text()),
-        })?;
+            kind: Kind::Body(StatusCode::BAD_REQUEST, e.to_string()),
+        })?
+        .to_bytes();
     Ok((body, delivery, is_form))
 }
 
@@ -248,8 +251,8 @@ where
 {
     type Rejection = WebhookRejection;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (body, delivery, is_form) = verified(req, state).await?;
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (body, delivery, is_form) = verified(req).await?;
         let payload = if is_form {
             serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
         } else {
@@ -269,8 +272,8 @@ where
 impl<S: Send + Sync> FromRequest<S> for RawWebhook {
     type Rejection = WebhookRejection;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (body, delivery, _) = verified(req, state).await?;
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (body, delivery, _) = verified(req).await?;
         Ok(Self { body, delivery })
     }
 }
@@ -400,6 +403,29 @@ mod tests {
         let body = text(res).await;
         assert!(body.contains("\"error\":\"misconfigured\""), "{body}");
         assert!(body.contains("VerifyWebhook"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn body_above_axum_default_limit_passes_when_the_verifier_allows_it() {
+        let verifier = Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .max_body(4 << 20)
+            .build()
+            .unwrap();
+        let app = Router::new()
+            .route(
+                "/raw",
+                post(|hook: RawWebhook| async move { hook.body.len().to_string() }),
+            )
+            .route_layer(VerifyWebhook::new(verifier));
+        let body: &'static str = Box::leak("x".repeat(3 << 20).into_boxed_str());
+        let res = app
+            .oneshot(signed("/raw", "application/octet-stream", body))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(text(res).await, (3 << 20).to_string());
     }
 
     #[tokio::test]
