@@ -85,7 +85,7 @@ pub(crate) fn run(a: &VerifyArgs) -> Result<ExitCode, String> {
     let headers = parse_headers(a)?;
     let case = Case {
         provider: &a.common.provider,
-        secrets: a.secret.clone(),
+        secrets: a.secret.iter().chain(&a.public_key).cloned().collect(),
         headers: &headers,
         body: &body,
         url: a.common.url.clone(),

@@ -101,8 +101,11 @@ struct VerifyArgs {
     #[command(flatten)]
     common: Common,
     /// A secret to try (repeat for rotation).
-    #[arg(long, short = 's', required = true)]
+    #[arg(long, short = 's', required_unless_present = "public_key")]
     secret: Vec<String>,
+    /// A public key (Discord hex, SendGrid `MFkw…`, Standard Webhooks `whpk_…`; repeatable).
+    #[arg(long)]
+    public_key: Vec<String>,
     /// A header `Name: value` (repeat).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     header: Vec<String>,

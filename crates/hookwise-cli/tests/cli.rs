@@ -22,6 +22,7 @@ struct Captured {
     file: String,
     provider: String,
     secrets: Vec<String>,
+    public_key: Option<String>,
     url: Option<String>,
     headers: Vec<String>,
     body: Vec<u8>,
@@ -44,12 +45,17 @@ fn captured() -> Vec<Captured> {
         out.push(Captured {
             file: path.file_name().unwrap().to_string_lossy().into_owned(),
             provider: v["provider"].as_str().unwrap().to_owned(),
-            secrets: v["secrets"]
-                .as_array()
-                .unwrap()
-                .iter()
+            secrets: v
+                .get("secrets")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
                 .map(|s| s.as_str().unwrap().to_owned())
                 .collect(),
+            public_key: v
+                .get("public_key")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             url: v.get("url").and_then(Value::as_str).map(str::to_owned),
             headers: v["headers"]
                 .as_array()
@@ -77,6 +83,9 @@ impl Captured {
             .arg(self.now.to_string());
         for s in &self.secrets {
             c.arg("--secret").arg(s);
+        }
+        if let Some(k) = &self.public_key {
+            c.arg("--public-key").arg(k);
         }
         if let Some(u) = &self.url {
             c.arg("--url").arg(u);
@@ -356,4 +365,109 @@ fn providers_lists_every_name() {
     for p in hookwise::providers::NAMES {
         assert!(text.lines().any(|l| l == *p), "{p}");
     }
+}
+
+#[test]
+fn demo_runs_every_case_and_exits_0() {
+    let out = hookwise().args(["demo", "--json"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let rows: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let senders: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r["sender"].as_str().unwrap()).collect();
+    assert!(senders.len() >= 5, "{senders:?}");
+    for case in [
+        "valid",
+        "replayed",
+        "tampered body",
+        "stale (1 h old)",
+        "oversized",
+    ] {
+        assert!(rows.iter().any(|r| r["case"] == case), "{case}");
+    }
+    assert!(rows.iter().all(|r| r["ok"] == true));
+    assert!(
+        rows.iter()
+            .any(|r| r["case"] == "replayed" && r["reason"] == "duplicate")
+    );
+}
+
+#[test]
+fn send_delivers_to_a_running_receiver_and_reports_the_answer() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = receiver_common::Config::from_lookup(|k| {
+        (k == "GITHUB_WEBHOOK_SECRET").then(|| "send-test-secret".to_owned())
+    })
+    .unwrap();
+    rt.spawn(axum_receiver::serve(listener, config));
+    let url = format!("http://{addr}/webhooks/github");
+    let body = tmp("send.json", br#"{"zen":"Keep it logically awesome."}"#);
+    hookwise()
+        .args([
+            "send",
+            "-p",
+            "github",
+            "-s",
+            "send-test-secret",
+            "--event",
+            "ping",
+            "--url",
+            &url,
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("status:  200"))
+        .stdout(predicate::str::contains("latency: "))
+        .stdout(predicate::str::contains(r#""event_type":"ping""#));
+    // The same delivery again: a duplicate, the handler is not run.
+    hookwise()
+        .args([
+            "send",
+            "-p",
+            "github",
+            "-s",
+            "send-test-secret",
+            "--url",
+            &url,
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("reason:  duplicate"));
+    // The wrong secret: rejected, exit 1, reason code shown.
+    hookwise()
+        .args([
+            "send",
+            "-p",
+            "github",
+            "-s",
+            "wrong",
+            "--url",
+            &url,
+            "--body-file",
+        ])
+        .arg(&body)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("status:  401"))
+        .stdout(predicate::str::contains("reason:  signature_mismatch"));
 }

@@ -210,6 +210,7 @@ impl Config {
                 body.as_bytes(),
                 &SignParams {
                     event: Some("ping"),
+                    id: Some("72d3162e-cc78-11e3-81ab-4c9367dc0958"),
                     ..SignParams::default()
                 },
             ) {
@@ -221,9 +222,7 @@ impl Config {
                 for (n, v) in signed.headers.iter() {
                     out += &format!(" -H '{n}: {}'", String::from_utf8_lossy(v));
                 }
-                out += &format!(
-                    " -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958' --data-binary '{body}'\n"
-                );
+                out += &format!(" --data-binary '{body}'\n");
             }
         }
         out

@@ -1,7 +1,10 @@
 //! Public-key signatures: Ed25519 (Standard Webhooks `v1a`, Discord) and ECDSA
 //! P-256 with SHA-256 (SendGrid). Verified with the public key, never by
 //! re-signing (ECDSA signatures are randomized).
-#![cfg_attr(not(all(feature = "ed25519", feature = "ecdsa")), allow(unused, unreachable_code))]
+#![cfg_attr(
+    not(all(feature = "ed25519", feature = "ecdsa")),
+    allow(unused, unreachable_code)
+)]
 
 use base64::Engine as _;
 

@@ -653,6 +653,17 @@ impl HmacScheme {
 
 /// Header names as senders usually write them (`x-hub-signature-256` → `X-Hub-Signature-256`).
 fn canonical(lower: &str) -> String {
+    // Names whose usual spelling is not plain title case.
+    const KNOWN: &[&str] = &[
+        "X-GitHub-Delivery",
+        "X-GitHub-Event",
+        "X-HubSpot-Signature-v3",
+        "X-HubSpot-Request-Timestamp",
+        "X-PagerDuty-Signature",
+    ];
+    if let Some(k) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(lower)) {
+        return (*k).to_owned();
+    }
     lower
         .split('-')
         .map(|w| {
