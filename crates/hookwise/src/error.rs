@@ -38,11 +38,13 @@ pub enum Reason {
     StoreUnavailable,
     /// The server is misconfigured, e.g. an extractor without its layer (500).
     Misconfigured,
+    /// The verified body does not decode into the handler's type (422).
+    InvalidPayload,
 }
 
 impl Reason {
     /// Every reason, for documentation and exhaustive tests.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::MissingSignature,
         Self::MissingHeader,
         Self::MalformedHeader,
@@ -58,6 +60,7 @@ impl Reason {
         Self::DuplicateInFlight,
         Self::StoreUnavailable,
         Self::Misconfigured,
+        Self::InvalidPayload,
     ];
 
     /// The stable snake_case code, e.g. `signature_mismatch`.
@@ -78,6 +81,7 @@ impl Reason {
             Self::DuplicateInFlight => "duplicate_in_flight",
             Self::StoreUnavailable => "store_unavailable",
             Self::Misconfigured => "misconfigured",
+            Self::InvalidPayload => "invalid_payload",
         }
     }
 
@@ -96,6 +100,7 @@ impl Reason {
             Self::DuplicateInFlight => 409,
             Self::StoreUnavailable => 503,
             Self::Misconfigured => 500,
+            Self::InvalidPayload => 422,
         }
     }
 
@@ -156,33 +161,45 @@ impl Rejection {
         }
     }
 
-    pub(crate) fn header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+    /// Names the header involved (for the diagnosis).
+    #[must_use]
+    pub fn header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.diagnosis.header = Some(name.into());
         self
     }
 
-    pub(crate) fn skew(mut self, skew: i64) -> Self {
+    /// Records the clock skew `now - timestamp` in seconds.
+    #[must_use]
+    pub fn skew(mut self, skew: i64) -> Self {
         self.diagnosis.skew_secs = Some(skew);
         self
     }
 
-    pub(crate) fn tried(mut self, signatures: usize, keys: usize) -> Self {
+    /// Records how many signatures and keys were tried.
+    #[must_use]
+    pub fn tried(mut self, signatures: usize, keys: usize) -> Self {
         self.diagnosis.signatures_tried = signatures;
         self.diagnosis.keys_tried = keys;
         self
     }
 
-    pub(crate) fn body_len(mut self, len: usize) -> Self {
+    /// Records the body length.
+    #[must_use]
+    pub fn body_len(mut self, len: usize) -> Self {
         self.diagnosis.body_len = Some(len);
         self
     }
 
-    pub(crate) fn hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
+    /// Adds a hint about a likely mistake.
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
         self.diagnosis.hint = Some(hint.into());
         self
     }
 
-    pub(crate) fn challenge(mut self, c: impl Into<Cow<'static, str>>) -> Self {
+    /// Sets the `WWW-Authenticate` challenge for a 401.
+    #[must_use]
+    pub fn challenge(mut self, c: impl Into<Cow<'static, str>>) -> Self {
         self.diagnosis.www_authenticate = Some(c.into());
         self
     }
