@@ -67,9 +67,14 @@ impl Key {
 
     /// The key's label, or `key-<index>` when it has none.
     pub fn name(&self, index: usize) -> Cow<'static, str> {
-        self.label
-            .clone()
-            .unwrap_or_else(|| Cow::Owned(format!("key-{index}")))
+        const NAMES: [&str; 8] = [
+            "key-0", "key-1", "key-2", "key-3", "key-4", "key-5", "key-6", "key-7",
+        ];
+        self.label.clone().unwrap_or_else(|| {
+            NAMES
+                .get(index)
+                .map_or_else(|| Cow::Owned(format!("key-{index}")), |n| Cow::Borrowed(*n))
+        })
     }
 
     #[cfg(test)]

@@ -518,7 +518,6 @@ impl HmacScheme {
             }
             return Err(r);
         };
-        let replay_sig = sig_bytes.to_vec();
         let fields = body_fields(body, [&set.id, &self.event, &set.timestamp]);
         let [id_b, event_b, ts_b] = fields;
         if let Source::Body(_) = &set.timestamp {
@@ -544,7 +543,7 @@ impl HmacScheme {
         let replay_key = replay_key_for(
             &self.provider,
             id.as_deref().filter(|_| id_is_signed),
-            &replay_sig,
+            sig_bytes,
         );
         Ok(Delivery {
             provider: self.provider.clone(),

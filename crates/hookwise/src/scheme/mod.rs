@@ -383,13 +383,22 @@ pub(crate) fn body_fields(body: &[u8], sources: [&Source; 3]) -> [Option<String>
     crate::json::extract(body, [&a, &b, &c])
 }
 
-/// `<provider>:<signed id>`, else `<provider>:sig:<first 128 bits of SHA-256(signature)>`.
+/// `<provider>:<signed id>`, else `<provider>:sig:<128 bits of the signature>`.
 pub(crate) fn replay_key_for(provider: &str, signed_id: Option<&str>, signature: &[u8]) -> String {
     match signed_id {
         Some(id) => format!("{provider}:{id}"),
+        // An HMAC tag is already a pseudorandom digest of the signed content:
+        // its first 128 bits identify the delivery. Longer (public-key)
+        // signatures are hashed first.
+        None if signature.len() <= 32 => {
+            format!(
+                "{provider}:sig:{}",
+                hex::encode(&signature[..signature.len().min(16)])
+            )
+        }
         None => format!(
             "{provider}:sig:{}",
-            &hex::encode(Sha256::digest(signature))[..32]
+            hex::encode(&Sha256::digest(signature)[..16])
         ),
     }
 }
