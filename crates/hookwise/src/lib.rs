@@ -6,6 +6,7 @@ mod check;
 mod clock;
 mod delivery;
 mod error;
+pub mod handshake;
 mod headers;
 #[cfg(feature = "ip")]
 mod ip;

@@ -67,9 +67,44 @@ struct Inner {
     retention: Duration,
     fail_open: bool,
     checks: Vec<Check>,
+    meta_verify_token: Option<crate::Secret>,
 }
 
 impl Verifier {
+    /// A handshake to answer instead of running the handler (Slack
+    /// `url_verification`, Zoom `endpoint.url_validation`, Twitch
+    /// `webhook_callback_verification`, Discord PING), for a delivery that
+    /// passed verification. See [`crate::handshake`].
+    pub fn handshake(
+        &self,
+        req: &RequestParts<'_>,
+        delivery: &Delivery,
+        body: &[u8],
+    ) -> Option<crate::handshake::HandshakeReply> {
+        let twitch = match req.headers.lookup("twitch-eventsub-message-type") {
+            crate::Lookup::One(v) => Some(v),
+            _ => None,
+        };
+        let zoom = |plain: &[u8]| {
+            let key = self.inner.keys.iter().find(|k| k.name == delivery.key)?;
+            Some(hex::encode(
+                key.mac(crate::scheme::Algorithm::Sha256)?.tag(plain),
+            ))
+        };
+        crate::handshake::signed(delivery, body, twitch, &zoom)
+    }
+
+    /// Meta's unsigned subscription `GET`, answered before any signature check
+    /// when a verify token is configured: `Some(Ok(reply))`, `Some(Err)` for a
+    /// wrong token (401), `None` otherwise.
+    pub fn pre_handshake(
+        &self,
+        req: &RequestParts<'_>,
+    ) -> Option<Result<crate::handshake::HandshakeReply, Rejection>> {
+        let token = self.inner.meta_verify_token.as_ref()?;
+        crate::handshake::meta(req.method, req.uri, token.expose())
+    }
+
     /// A verifier with one secret and the defaults (sender's tolerance, 1 MiB,
     /// 10 s body deadline, in-memory replay store).
     ///
@@ -94,6 +129,7 @@ impl Verifier {
             retention: None,
             fail_open: false,
             checks: Vec::new(),
+            meta_verify_token: None,
         }
     }
 
@@ -236,9 +272,20 @@ pub struct VerifierBuilder {
     retention: Option<Duration>,
     fail_open: bool,
     checks: Vec<Check>,
+    meta_verify_token: Option<crate::Secret>,
 }
 
 impl VerifierBuilder {
+    /// Meta's verify token: answers `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`
+    /// (see [`Verifier::pre_handshake`]).
+    ///
+    /// # Errors
+    /// An empty token.
+    pub fn meta_verify_token(mut self, token: &str) -> Result<Self, ConfigError> {
+        self.meta_verify_token = Some(crate::Secret::new(token)?);
+        Ok(self)
+    }
+
     /// Requires another check on top of the scheme: an IP allow-list, a
     /// client-certificate policy, or a header-only authenticator. All must pass;
     /// the rejection names the one that failed.
@@ -380,6 +427,7 @@ impl VerifierBuilder {
                 retention,
                 fail_open: self.fail_open,
                 checks: self.checks,
+                meta_verify_token: self.meta_verify_token,
             }),
         })
     }
