@@ -2,6 +2,7 @@
 //! live ids already held, on one and two threads.
 //!
 //! `cargo bench -p hookwise --bench replay`
+#![allow(missing_docs)] // criterion_group! generates an undocumented fn
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
