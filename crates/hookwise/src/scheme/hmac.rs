@@ -75,7 +75,7 @@ pub enum Part {
     Timestamp,
     /// The raw body.
     Body,
-    /// The public URL (configured; see [`HmacScheme::url`]).
+    /// The public URL (configured; see [`HmacBuilder::url`]).
     Url,
     /// The request method.
     Method,
