@@ -5,10 +5,15 @@
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod extract;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod route;
 pub mod verify;
 
 #[cfg(feature = "axum")]
 pub use crate::extract::{RawWebhook, Webhook, WebhookRejection};
+#[cfg(feature = "axum")]
+pub use crate::route::EventRouter;
 pub use crate::verify::{
     DUPLICATE_HEADER, DefaultOnRejection, OnRejection, ResponseFuture, VerifyWebhook,
     VerifyWebhookService,
