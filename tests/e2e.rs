@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use hookwise_e2e::{Adapter, Preset, Receiver, now};
+use hookwise_e2e::{Adapter, KeyPreset, Preset, Receiver, now};
 
 /// `HOOKWISE_MAX_BODY` for the oversize cases.
 const SMALL_LIMIT: usize = 512;
@@ -212,6 +212,240 @@ async fn only_configured_routes_exist(adapter: Adapter) {
         let a = rx.send(&p.delivery()).await;
         assert_eq!(a.status, 200, "{p:?}: {}", a.text());
     }
+    for p in [
+        KeyPreset::Discord,
+        KeyPreset::TwilioForm,
+        KeyPreset::Sendgrid,
+        KeyPreset::StandardV1a,
+    ] {
+        let a = rx.send_key(&p.delivery()).await;
+        assert_eq!(a.status, 200, "{p:?}: {}", a.text());
+    }
+}
+
+// ---- public-key and URL-signing senders (Discord, Twilio, SendGrid, v1a) ----
+
+async fn key_valid(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    let d = preset.delivery();
+    let a = rx.send_key(&d).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(!a.is_duplicate());
+    let json = a.json();
+    assert_eq!(json["provider"], preset.provider(), "{json}");
+    assert_eq!(json["delivery_id"].as_str(), d.id.as_deref(), "{json}");
+    assert_eq!(json["event_type"].as_str(), d.event, "{json}");
+    assert_eq!(json["body_sha256"], d.body_sha256(), "{json}");
+}
+
+async fn key_tampered_body(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    let mut d = preset.delivery();
+    let at = d.body.len() / 2;
+    d.body[at] ^= 0x01;
+    let a = rx.send_key(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("signature_mismatch"));
+}
+
+async fn key_wrong_key(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    let d = preset.delivery_with(preset.wrong_key(), None);
+    let a = rx.send_key(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("signature_mismatch"));
+}
+
+async fn key_missing_signature(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    let d = preset.delivery().without(preset.signature_header());
+    let a = rx.send_key(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("missing_signature"));
+}
+
+async fn key_malformed_signature(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    for bad in preset.malformed_signatures() {
+        let d = preset.delivery().with(preset.signature_header(), bad);
+        let a = rx.send_key(&d).await;
+        let got = (a.status, a.error());
+        assert!(
+            matches!(
+                (got.0, got.1.as_deref()),
+                (400, Some("malformed_header")) | (401, Some("signature_mismatch"))
+            ),
+            "{bad:?}: {got:?}"
+        );
+    }
+}
+
+async fn key_stale_timestamp(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    let d = preset.delivery_with(preset.key(), Some(now() - 3600));
+    let a = rx.send_key(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("timestamp_too_old"));
+}
+
+async fn key_future_timestamp(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    let d = preset.delivery_with(preset.key(), Some(now() + 3600));
+    let a = rx.send_key(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("timestamp_in_future"));
+}
+
+async fn key_replay_skips_the_handler(adapter: Adapter, preset: KeyPreset) {
+    let rx = start(adapter);
+    let d = preset.delivery();
+    let first = rx.send_key(&d).await;
+    assert!(first.processed(), "{} {}", first.status, first.text());
+    let again = rx.send_key(&d).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert!(again.is_duplicate(), "{:?}", again.headers);
+}
+
+/// Discord checks endpoints with deliberately invalid signatures and expects 401.
+async fn discord_invalid_signature_probe_is_401(adapter: Adapter) {
+    let rx = start(adapter);
+    let zero = "00".repeat(64);
+    let d = KeyPreset::Discord
+        .delivery()
+        .with("x-signature-ed25519", &zero);
+    let a = rx.send_key(&d).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("signature_mismatch"));
+}
+
+/// Twilio: a signature over another URL (the loopback one the receiver sees,
+/// not the configured public one) does not pass.
+async fn twilio_signature_over_another_url_is_401(adapter: Adapter) {
+    let rx = start(adapter);
+    let d = KeyPreset::TwilioForm.delivery();
+    let signed = hookwise::providers::twilio(rx.url("/webhooks/twilio"))
+        .sign(
+            TWILIO_KEY,
+            &d.body,
+            &hookwise::scheme::SignParams::default(),
+        )
+        .expect("sign");
+    let sig = signed
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-twilio-signature"))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .expect("signature");
+    let a = rx.send_key(&d.with("x-twilio-signature", &sig)).await;
+    assert_eq!(a.status, 401, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("signature_mismatch"));
+}
+
+const TWILIO_KEY: &str = hookwise_e2e::TWILIO_AUTH_TOKEN;
+
+/// A Standard Webhooks route with only a public key refuses `v1` signatures.
+async fn standard_public_key_only_refuses_v1(adapter: Adapter) {
+    let public = receiver_common::demo_public_key("standard", hookwise_e2e::STANDARD_PRIVATE_KEY)
+        .expect("public key");
+    let rx = adapter.start(&[
+        ("STANDARD_WEBHOOK_SECRET", ""),
+        ("STANDARD_WEBHOOK_PUBLIC_KEY", &public),
+    ]);
+    let v1a = rx.send_key(&KeyPreset::StandardV1a.delivery()).await;
+    assert_eq!(v1a.status, 200, "{}", v1a.text());
+    let v1 = rx.send(&Preset::Standard.delivery()).await;
+    assert_eq!(v1.status, 401, "{}", v1.text());
+    assert_eq!(v1.error().as_deref(), Some("signature_mismatch"));
+}
+
+// ---- IP allow-list (HOOKWISE_ALLOW_IPS, HOOKWISE_TRUSTED_PROXIES) ----
+
+async fn ip_loopback_allowed(adapter: Adapter) {
+    let rx = adapter.start(&[("HOOKWISE_ALLOW_IPS", "10.0.0.0/8, 127.0.0.0/8,::1")]);
+    let a = rx.send(&Preset::Github.delivery()).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let k = rx.send_key(&KeyPreset::Discord.delivery()).await;
+    assert_eq!(k.status, 200, "{}", k.text());
+}
+
+async fn ip_not_in_list_is_403(adapter: Adapter) {
+    let rx = adapter.start(&[("HOOKWISE_ALLOW_IPS", "192.30.252.0/22,2a0a:a440::/29")]);
+    let a = rx.send(&Preset::Github.delivery()).await;
+    assert_eq!(a.status, 403, "{}", a.text());
+    assert_eq!(a.error().as_deref(), Some("forbidden_address"));
+    // The address is checked before the signature: a forgery gets 403 too.
+    let f = rx
+        .send(&Preset::Github.delivery_with(Preset::Github.wrong_secret(), None))
+        .await;
+    assert_eq!(f.status, 403, "{}", f.text());
+    // A forwarding header from an untrusted peer is ignored.
+    let spoofed = Preset::Github
+        .delivery()
+        .with("x-forwarded-for", "192.30.252.7");
+    let s = rx.send(&spoofed).await;
+    assert_eq!(s.status, 403, "{}", s.text());
+}
+
+async fn ip_forwarded_by_trusted_proxy(adapter: Adapter) {
+    let rx = adapter.start(&[
+        ("HOOKWISE_ALLOW_IPS", "192.30.252.0/22"),
+        ("HOOKWISE_TRUSTED_PROXIES", "127.0.0.1"),
+    ]);
+    let ok = Preset::Github
+        .delivery()
+        .with("x-forwarded-for", "192.30.252.7");
+    let a = rx.send(&ok).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let other = Preset::Github
+        .delivery()
+        .with("forwarded", "for=203.0.113.9;proto=https");
+    let b = rx.send(&other).await;
+    assert_eq!(b.status, 403, "{}", b.text());
+    assert_eq!(b.error().as_deref(), Some("forbidden_address"));
+    // Behind the proxy without a forwarding header, the proxy is the client.
+    let c = rx.send(&Preset::Github.delivery()).await;
+    assert_eq!(c.status, 403, "{}", c.text());
+}
+
+macro_rules! per_key_preset {
+    ($adapter:expr, $preset:expr, [$($case:ident),* $(,)?]) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                super::super::$case($adapter, $preset).await;
+            }
+        )*
+    };
+}
+
+macro_rules! key_preset {
+    ($adapter:expr, $name:ident, $preset:expr, timestamped) => {
+        mod $name {
+            use super::*;
+            key_preset!(@common $adapter, $preset);
+            per_key_preset!($adapter, $preset, [key_stale_timestamp, key_future_timestamp]);
+        }
+    };
+    ($adapter:expr, $name:ident, $preset:expr) => {
+        mod $name {
+            use super::*;
+            key_preset!(@common $adapter, $preset);
+        }
+    };
+    (@common $adapter:expr, $preset:expr) => {
+        per_key_preset!(
+            $adapter,
+            $preset,
+            [
+                key_valid,
+                key_tampered_body,
+                key_wrong_key,
+                key_missing_signature,
+                key_malformed_signature,
+                key_replay_skips_the_handler,
+            ]
+        );
+    };
 }
 
 macro_rules! per_preset {
@@ -270,6 +504,47 @@ macro_rules! cases {
         preset!($adapter, standard, Preset::Standard, timestamped);
         preset!($adapter, svix, Preset::Svix, timestamped);
         preset!($adapter, shopify, Preset::Shopify);
+        key_preset!($adapter, discord, KeyPreset::Discord, timestamped);
+        key_preset!($adapter, twilio_form, KeyPreset::TwilioForm);
+        key_preset!($adapter, twilio_json, KeyPreset::TwilioJson);
+        key_preset!($adapter, sendgrid, KeyPreset::Sendgrid, timestamped);
+        key_preset!($adapter, standard_v1a, KeyPreset::StandardV1a, timestamped);
+        key_preset!(
+            $adapter,
+            standard_mixed,
+            KeyPreset::StandardMixed,
+            timestamped
+        );
+
+        #[tokio::test]
+        async fn discord_invalid_signature_probe_is_401() {
+            super::discord_invalid_signature_probe_is_401($adapter).await;
+        }
+
+        #[tokio::test]
+        async fn twilio_signature_over_another_url_is_401() {
+            super::twilio_signature_over_another_url_is_401($adapter).await;
+        }
+
+        #[tokio::test]
+        async fn standard_public_key_only_refuses_v1() {
+            super::standard_public_key_only_refuses_v1($adapter).await;
+        }
+
+        #[tokio::test]
+        async fn ip_loopback_allowed() {
+            super::ip_loopback_allowed($adapter).await;
+        }
+
+        #[tokio::test]
+        async fn ip_not_in_list_is_403() {
+            super::ip_not_in_list_is_403($adapter).await;
+        }
+
+        #[tokio::test]
+        async fn ip_forwarded_by_trusted_proxy() {
+            super::ip_forwarded_by_trusted_proxy($adapter).await;
+        }
 
         #[tokio::test]
         async fn unknown_route_is_404() {

@@ -39,9 +39,51 @@ pub const SECRETS: &[(&str, &str)] = &[
     ("SHOPIFY_WEBHOOK_SECRET", "e2e-shopify-secret"),
 ];
 
+/// The private keys of the public-key senders under test; the receivers are
+/// started with the matching public keys ([`key_vars`]).
+pub const DISCORD_PRIVATE_KEY: &str =
+    "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+/// SendGrid's (ECDSA P-256, hex scalar).
+pub const SENDGRID_PRIVATE_KEY: &str =
+    "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c";
+/// The Standard Webhooks sender's Ed25519 key (`whsk_…`), for `v1a`.
+pub const STANDARD_PRIVATE_KEY: &str = "whsk_ZTJlLXN0YW5kYXJkLXdlYmhvb2tzLWVkMjU1MTktayE=";
+/// Another sender's Ed25519 key (`whsk_…`): the "wrong key" of the Ed25519 senders.
+pub const OTHER_ED25519_KEY: &str = "whsk_YW5vdGhlci1zZW5kZXItZWQyNTUxOS1zZWVkLTMyYiE=";
+/// Twilio's auth token.
+pub const TWILIO_AUTH_TOKEN: &str = "e2e-twilio-auth-token";
+/// The public URL Twilio signs: the receiver sits behind a proxy, so it is not
+/// the loopback address the tests send to.
+pub const TWILIO_WEBHOOK_URL: &str = "https://hooks.example.com/webhooks/twilio";
+
+/// The public-key and URL-signing variables every receiver under test is
+/// started with: `DISCORD_PUBLIC_KEY`, `SENDGRID_PUBLIC_KEY`,
+/// `STANDARD_WEBHOOK_PUBLIC_KEY` (derived from the private keys above),
+/// `TWILIO_AUTH_TOKEN` and `TWILIO_WEBHOOK_URL`.
+///
+/// # Panics
+/// When a test key is malformed.
+pub fn key_vars() -> Vec<(&'static str, String)> {
+    let public =
+        |p: &str, k: &str| receiver_common::demo_public_key(p, k).expect("test private key");
+    vec![
+        ("DISCORD_PUBLIC_KEY", public("discord", DISCORD_PRIVATE_KEY)),
+        (
+            "SENDGRID_PUBLIC_KEY",
+            public("sendgrid", SENDGRID_PRIVATE_KEY),
+        ),
+        (
+            "STANDARD_WEBHOOK_PUBLIC_KEY",
+            public("standard", STANDARD_PRIVATE_KEY),
+        ),
+        ("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN.to_owned()),
+        ("TWILIO_WEBHOOK_URL", TWILIO_WEBHOOK_URL.to_owned()),
+    ]
+}
+
 impl Adapter {
-    /// Starts the receiver on `127.0.0.1:<free port>` with [`SECRETS`] and
-    /// `config_vars` (which win), on a dedicated thread that lives as long as
+    /// Starts the receiver on `127.0.0.1:<free port>` with [`SECRETS`],
+    /// [`key_vars`] and `config_vars` (which win), on a dedicated thread that lives as long as
     /// the test process. Requests can be sent as soon as this returns: the
     /// listener is already bound.
     ///
@@ -52,6 +94,7 @@ impl Adapter {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let addr_text = addr.to_string();
+        let keys = key_vars();
         let config = Config::from_lookup(|key| {
             if key == "HOOKWISE_ADDR" {
                 return Some(addr_text.clone());
@@ -62,6 +105,7 @@ impl Adapter {
                 .chain(SECRETS.iter())
                 .find(|(k, _)| *k == key)
                 .map(|(_, v)| (*v).to_owned())
+                .or_else(|| keys.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
         })
         .expect("receiver configuration");
         let name = format!("{self:?}-receiver-{}", addr.port());
@@ -249,7 +293,10 @@ impl Receiver {
 
 /// Reads one HTTP/1.1 response (status, headers, `Content-Length` body or
 /// until EOF).
-async fn read_answer(rd: &mut (impl AsyncReadExt + Unpin)) -> std::io::Result<Answer> {
+///
+/// # Errors
+/// The stream ends (or fails) before the head of a response.
+pub async fn read_answer(rd: &mut (impl AsyncReadExt + Unpin)) -> std::io::Result<Answer> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 4096];
     let head_end = loop {
@@ -551,5 +598,282 @@ impl SignedDelivery {
             None => head += "\r\ntransfer-encoding: chunked",
         }
         head
+    }
+}
+
+/// A route of the public-key and URL-signing senders. Kept apart from
+/// [`Preset`] (whose senders share a secret with the receiver): these sign
+/// with a private key the receiver never sees, or sign the public URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPreset {
+    /// `POST /webhooks/discord`: Ed25519 over timestamp + body.
+    Discord,
+    /// `POST /webhooks/twilio` with a form body: HMAC-SHA1 over URL + sorted parameters.
+    TwilioForm,
+    /// `POST /webhooks/twilio?bodySHA256=…` with a JSON body: HMAC-SHA1 over the URL.
+    TwilioJson,
+    /// `POST /webhooks/sendgrid`: ECDSA P-256 over timestamp + body.
+    Sendgrid,
+    /// `POST /webhooks/standard` with an Ed25519 `v1a` signature only.
+    StandardV1a,
+    /// `POST /webhooks/standard` with a `v1` (HMAC) and a `v1a` (Ed25519) signature.
+    StandardMixed,
+}
+
+impl KeyPreset {
+    /// The provider name the receiver reports.
+    pub const fn provider(self) -> &'static str {
+        match self {
+            Self::Discord => "discord",
+            Self::TwilioForm | Self::TwilioJson => "twilio",
+            Self::Sendgrid => "sendgrid",
+            Self::StandardV1a | Self::StandardMixed => "standard",
+        }
+    }
+    /// The route.
+    pub const fn route(self) -> &'static str {
+        match self {
+            Self::Discord => "/webhooks/discord",
+            Self::TwilioForm | Self::TwilioJson => "/webhooks/twilio",
+            Self::Sendgrid => "/webhooks/sendgrid",
+            Self::StandardV1a | Self::StandardMixed => "/webhooks/standard",
+        }
+    }
+    /// The scheme.
+    pub fn scheme(self) -> Scheme {
+        match self {
+            Self::Discord => providers::discord(),
+            Self::TwilioForm | Self::TwilioJson => providers::twilio(TWILIO_WEBHOOK_URL),
+            Self::Sendgrid => providers::sendgrid(),
+            Self::StandardV1a | Self::StandardMixed => providers::standard(),
+        }
+    }
+    /// The key the sender signs with.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::Discord => DISCORD_PRIVATE_KEY,
+            Self::TwilioForm | Self::TwilioJson => TWILIO_AUTH_TOKEN,
+            Self::Sendgrid => SENDGRID_PRIVATE_KEY,
+            Self::StandardV1a | Self::StandardMixed => STANDARD_PRIVATE_KEY,
+        }
+    }
+    /// Another valid key of the same kind (the "wrong key").
+    pub const fn wrong_key(self) -> &'static str {
+        match self {
+            Self::Discord => "0707070707070707070707070707070707070707070707070707070707070707",
+            Self::TwilioForm | Self::TwilioJson => "someone-elses-auth-token",
+            Self::Sendgrid => "2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b",
+            Self::StandardV1a | Self::StandardMixed => OTHER_ED25519_KEY,
+        }
+    }
+    /// Whether the sender signs a timestamp.
+    pub const fn timestamped(self) -> bool {
+        !matches!(self, Self::TwilioForm | Self::TwilioJson)
+    }
+    /// The signature header, in lowercase.
+    pub const fn signature_header(self) -> &'static str {
+        match self {
+            Self::Discord => "x-signature-ed25519",
+            Self::TwilioForm | Self::TwilioJson => "x-twilio-signature",
+            Self::Sendgrid => "x-twilio-email-event-webhook-signature",
+            Self::StandardV1a | Self::StandardMixed => "webhook-signature",
+        }
+    }
+    /// Signature header values that cannot be decoded (400 `malformed_header`,
+    /// or 401 `signature_mismatch` where the sender's format lets a list
+    /// entry be skipped).
+    pub const fn malformed_signatures(self) -> &'static [&'static str] {
+        match self {
+            Self::Discord => &["zz", "abc", "%%%"],
+            Self::TwilioForm | Self::TwilioJson => &["%%%not base64%%%", "a"],
+            Self::Sendgrid => &["%%%not base64%%%", "AAAA", "MEUCIQ"],
+            Self::StandardV1a | Self::StandardMixed => {
+                &["v1a,%%%", "v1a,AAAA", "garbage-without-a-version"]
+            }
+        }
+    }
+
+    /// A fresh delivery signed with the right key at the current time.
+    pub fn delivery(self) -> KeyDelivery {
+        self.delivery_with(self.key(), Some(now()))
+    }
+
+    /// A fresh delivery signed with `key` at `timestamp` (`None`: now).
+    ///
+    /// # Panics
+    /// When the scheme refuses to sign (a bad test key).
+    pub fn delivery_with(self, key: &str, timestamp: Option<i64>) -> KeyDelivery {
+        let n = NONCE.fetch_add(1, Ordering::Relaxed);
+        let id = format!("e2e-{n}-{}", self.provider());
+        let (body, id, event, form) = match self {
+            Self::Discord => (
+                format!(r#"{{"id":"{id}","type":2,"data":{{"name":"ping","n":{n}}}}}"#),
+                Some(id),
+                Some("2"),
+                false,
+            ),
+            Self::TwilioForm => (
+                format!(
+                    "MessageSid={id}&MessageStatus=delivered&To=%2B15558675310&Body=Hello+%C3%A9+{n}"
+                ),
+                Some(id),
+                Some("delivered"),
+                true,
+            ),
+            Self::TwilioJson => (
+                format!(r#"{{"event":"call.completed","n":{n}}}"#),
+                None,
+                None,
+                false,
+            ),
+            Self::Sendgrid => (
+                format!(
+                    "[{{\"email\":\"a@example.com\",\"event\":\"delivered\",\"sg_event_id\":\"{id}\",\"n\":{n}}}]\r\n"
+                ),
+                None,
+                None,
+                false,
+            ),
+            Self::StandardV1a | Self::StandardMixed => (
+                format!(r#"{{"type":"invoice.paid","data":{{"n":{n}}}}}"#),
+                Some(id),
+                Some("invoice.paid"),
+                false,
+            ),
+        };
+        KeyDelivery {
+            preset: self,
+            headers: Vec::new(),
+            path: self.route().to_owned(),
+            body: body.into_bytes(),
+            id,
+            event,
+            form,
+            timestamp: timestamp.unwrap_or_else(now),
+        }
+        .signed_with(key)
+    }
+}
+
+/// A delivery of a [`KeyPreset`], ready to send (and to tamper with).
+#[derive(Clone, Debug)]
+pub struct KeyDelivery {
+    /// Its sender.
+    pub preset: KeyPreset,
+    /// Headers (lowercase names).
+    pub headers: Vec<(String, String)>,
+    /// The request target (Twilio JSON: with `?bodySHA256=…`).
+    pub path: String,
+    /// Body bytes.
+    pub body: Vec<u8>,
+    /// The delivery id the receiver should report (`None`: the sender has none).
+    pub id: Option<String>,
+    /// The event type the receiver should report.
+    pub event: Option<&'static str>,
+    /// Whether the body is a form.
+    pub form: bool,
+    /// The signed timestamp (ignored by senders that sign none).
+    pub timestamp: i64,
+}
+
+impl KeyDelivery {
+    fn sign(&self, key: &str) -> Vec<(String, String)> {
+        let body_sha = hex::encode(Sha256::digest(&self.body));
+        let url = format!("{TWILIO_WEBHOOK_URL}?bodySHA256={body_sha}");
+        let signed = self
+            .preset
+            .scheme()
+            .sign(
+                key,
+                &self.body,
+                &SignParams {
+                    timestamp: Some(self.timestamp),
+                    id: self.id.as_deref(),
+                    event: self.event,
+                    url: (self.preset == KeyPreset::TwilioJson).then_some(url.as_str()),
+                    ..SignParams::default()
+                },
+            )
+            .expect("sign");
+        signed
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_ascii_lowercase(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Signs the current body with `key` (same id and timestamp), replacing
+    /// every header. The mixed Standard Webhooks preset signs with the `v1`
+    /// secret too (the wrong one when `key` is not the right one), and sends
+    /// both signatures.
+    ///
+    /// # Panics
+    /// When the scheme refuses to sign (a bad test key).
+    #[must_use]
+    pub fn signed_with(mut self, key: &str) -> Self {
+        let mut headers = self.sign(key);
+        if self.preset == KeyPreset::StandardMixed {
+            // The wrong key signs both entries wrongly.
+            let v1 = self.sign(if key == self.preset.key() {
+                Preset::Standard.secret()
+            } else {
+                Preset::Standard.wrong_secret()
+            });
+            let sig = |h: &[(String, String)]| {
+                h.iter()
+                    .find(|(n, _)| n == "webhook-signature")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            let mixed = format!("{} {}", sig(&v1), sig(&headers));
+            headers.retain(|(n, _)| n != "webhook-signature");
+            headers.push(("webhook-signature".to_owned(), mixed));
+        }
+        if self.preset == KeyPreset::TwilioJson {
+            self.path = format!(
+                "{}?bodySHA256={}",
+                self.preset.route(),
+                hex::encode(Sha256::digest(&self.body))
+            );
+        }
+        headers.retain(|(n, _)| n != "content-type");
+        let ct = if self.form {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        };
+        headers.push(("content-type".to_owned(), ct.to_owned()));
+        self.headers = headers;
+        self
+    }
+
+    /// Hex SHA-256 of the body.
+    pub fn body_sha256(&self) -> String {
+        hex::encode(Sha256::digest(&self.body))
+    }
+    /// Removes a header.
+    #[must_use]
+    pub fn without(mut self, name: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+    /// Sets a header (replacing it).
+    #[must_use]
+    pub fn with(self, name: &str, value: &str) -> Self {
+        let mut d = self.without(name);
+        d.headers.push((name.to_owned(), value.to_owned()));
+        d
+    }
+}
+
+impl Receiver {
+    /// Sends a delivery of a public-key or URL-signing sender.
+    pub async fn send_key(&self, d: &KeyDelivery) -> Answer {
+        self.post(&d.path, &d.headers, d.body.clone()).await
     }
 }

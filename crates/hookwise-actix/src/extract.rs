@@ -12,7 +12,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use hookwise::replay::Admission;
-use hookwise::{Delivery, Reason, Rejection, RequestParts};
+use hookwise::{Delivery, PeerCertificates, Reason, Rejection, RequestParts};
 use serde::de::DeserializeOwned;
 
 use crate::middleware::{GuardSlot, HeldGuard};
@@ -158,10 +158,14 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
     let verifier = config.verifier();
     let headers = ActixHeaders(req.headers());
     let uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    // The connection's facts: the socket peer (not `Forwarded`: trusted proxies
+    // are the IP allow-list's business) and, under mutual TLS, the client
+    // certificates that `HttpServer::on_connect` stored as connection data.
     let parts = RequestParts::new(&headers)
         .method(req.method().as_str())
         .uri(uri)
-        .peer(req.peer_addr());
+        .peer(req.peer_addr())
+        .peer_certificates(req.conn_data::<PeerCertificates>());
     let pending = verifier
         .check_headers(&parts)
         .map_err(|r| reject(&config, r))?;

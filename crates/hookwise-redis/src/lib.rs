@@ -42,6 +42,8 @@
 //! [`StoreError`] after the op timeout; they succeed again as soon as Redis is
 //! back, without restarting the receiver.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;

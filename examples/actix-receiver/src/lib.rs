@@ -4,6 +4,8 @@
 //! It follows the contract in [`receiver_common`] (address, routes,
 //! environment variables, JSON answers), the same as `axum-receiver`.
 
+#![forbid(unsafe_code)]
+
 use std::io;
 use std::net::TcpListener;
 use std::sync::Arc;

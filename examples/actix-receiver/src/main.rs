@@ -1,6 +1,8 @@
 //! `actix-receiver`: receives signed webhooks on `HOOKWISE_ADDR` (see the
 //! README and `receiver_common` for the environment variables).
 
+#![forbid(unsafe_code)]
+
 use std::net::TcpListener;
 use std::process::ExitCode;
 

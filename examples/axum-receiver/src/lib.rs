@@ -7,10 +7,11 @@
 #![forbid(unsafe_code)]
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -38,15 +39,18 @@ pub fn app(config: &Config, store: Arc<dyn ReplayStore>) -> Result<Router, Strin
     });
     let mut router = Router::new();
     for sender in &config.senders {
-        let verifier = config
-            .verifier(sender, Arc::clone(&store))
-            .map_err(|e| format!("{}: {e}", sender.env))?;
-        router = router.route(
-            &sender.route,
-            post(handle).route_layer(VerifyWebhook::new(verifier)),
-        );
+        let verifier = config.verifier_for(sender, Arc::clone(&store))?;
+        // The peer address (for `HOOKWISE_ALLOW_IPS`) is axum's `ConnectInfo`,
+        // present because `serve` uses `into_make_service_with_connect_info`.
+        let layer = VerifyWebhook::new(verifier).peer_addr_from(connect_info);
+        router = router.route(&sender.route, post(handle).route_layer(layer));
     }
     Ok(router.with_state(state))
+}
+
+/// Where the layer finds the client address: axum's `ConnectInfo<SocketAddr>`.
+fn connect_info(ext: &axum::http::Extensions) -> Option<SocketAddr> {
+    ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
 }
 
 /// Every route's handler: the verified bytes and delivery in, the contract's
@@ -93,9 +97,12 @@ pub async fn serve_with_shutdown(
 ) -> std::io::Result<()> {
     let store = config.replay_store().await.map_err(std::io::Error::other)?;
     let app = app(&config, store).map_err(std::io::Error::other)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 #[cfg(test)]

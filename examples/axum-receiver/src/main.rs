@@ -1,5 +1,7 @@
 //! `cargo run -p axum-receiver`: the axum example receiver.
 
+#![forbid(unsafe_code)]
+
 use receiver_common::Config;
 
 #[tokio::main]

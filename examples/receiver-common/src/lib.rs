@@ -26,6 +26,8 @@
 //! `hookwise-duplicate: true` and `{"duplicate":true,…}`; a rejection answers its
 //! status with `{"error":"<reason code>"}`.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

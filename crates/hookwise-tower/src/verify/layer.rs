@@ -1,6 +1,7 @@
 //! The layer.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hookwise::Verifier;
@@ -13,6 +14,15 @@ use super::service::VerifyWebhookService;
 pub(crate) struct Shared<R> {
     pub(crate) verifier: Verifier,
     pub(crate) on_rejection: R,
+    pub(crate) peer_addr: PeerAddrFn,
+}
+
+/// Reads the client's address from the request extensions.
+pub(crate) type PeerAddrFn = fn(&http::Extensions) -> Option<SocketAddr>;
+
+/// The default: a plain [`SocketAddr`] extension.
+pub(crate) fn socket_addr_extension(ext: &http::Extensions) -> Option<SocketAddr> {
+    ext.get::<SocketAddr>().copied()
 }
 
 /// A [`Layer`] that verifies webhook deliveries with a [`Verifier`] before the
@@ -45,6 +55,7 @@ impl VerifyWebhook {
             shared: Arc::new(Shared {
                 verifier,
                 on_rejection: DefaultOnRejection,
+                peer_addr: socket_addr_extension,
             }),
         }
     }
@@ -77,6 +88,47 @@ impl<R> VerifyWebhook<R> {
             shared: Arc::new(Shared {
                 verifier: self.shared.verifier.clone(),
                 on_rejection: f,
+                peer_addr: self.shared.peer_addr,
+            }),
+        }
+    }
+
+    /// Where the layer finds the client's address (for
+    /// [`Check::ip`](hookwise::Check::ip)): by default a plain
+    /// [`SocketAddr`] in the request extensions.
+    ///
+    /// axum stores the address as `ConnectInfo<SocketAddr>` when the app is
+    /// served with `into_make_service_with_connect_info::<SocketAddr>()`; this
+    /// crate depends on `axum-core` only and cannot name that type, so tell the
+    /// layer where to look:
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use axum::extract::ConnectInfo;
+    /// use hookwise::{providers, Check, IpAllowList, Verifier};
+    /// use hookwise_tower::VerifyWebhook;
+    ///
+    /// let verifier = Verifier::builder(providers::github())
+    ///     .secret("s3cret")?
+    ///     .require(Check::ip(IpAllowList::new(["192.30.252.0/22"])?))
+    ///     .build()?;
+    /// let layer = VerifyWebhook::new(verifier)
+    ///     .peer_addr_from(|ext| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0));
+    /// # let _ = layer;
+    /// # Ok::<(), hookwise::ConfigError>(())
+    /// ```
+    ///
+    /// Without an address, an IP allow-list refuses the request (403
+    /// `forbidden_address`): it fails closed.
+    pub fn peer_addr_from(self, f: fn(&http::Extensions) -> Option<SocketAddr>) -> Self
+    where
+        R: Clone,
+    {
+        Self {
+            shared: Arc::new(Shared {
+                verifier: self.shared.verifier.clone(),
+                on_rejection: self.shared.on_rejection.clone(),
+                peer_addr: f,
             }),
         }
     }

@@ -36,13 +36,25 @@
 //! [`VerifyWebhook::on_rejection`]. The full diagnosis goes to `tracing`
 //! (target `hookwise::rejection`, level DEBUG) with the `tracing` feature.
 //!
-//! # Peer address
+//! # Connection facts: peer address and client certificates
 //!
-//! Address allow-lists need the client's address. The layer reads a plain
-//! [`std::net::SocketAddr`] from the request extensions. axum stores the peer
-//! as `ConnectInfo<SocketAddr>` instead, which this crate cannot name without
-//! depending on `axum`; copy it in a small middleware placed before this
-//! layer, or insert the address yourself in a hyper accept loop.
+//! [`Check::ip`](hookwise::Check::ip) needs the client's address and
+//! [`Check::client_cert`](hookwise::Check::client_cert) the TLS client
+//! certificates; both come from the connection, which only the server sees.
+//! The layer reads them from the request extensions:
+//!
+//! - **Address**: a plain [`std::net::SocketAddr`] extension by default. axum
+//!   stores the peer as `ConnectInfo<SocketAddr>` (with
+//!   `into_make_service_with_connect_info::<SocketAddr>()`), a type this
+//!   crate cannot name without depending on `axum`: point the layer at it with
+//!   [`VerifyWebhook::peer_addr_from`]. In a hyper accept loop, insert the
+//!   `SocketAddr` from `accept()` yourself.
+//! - **Client certificates**: a [`hookwise::PeerCertificates`] extension (DER,
+//!   leaf first). axum cannot serve TLS itself, so an accept loop
+//!   (tokio-rustls + hyper-util) inserts it from the TLS session's
+//!   `peer_certificates()`; see the `axum-mtls` example.
+//!
+//! A check whose fact is missing fails closed (403).
 //!
 //! # Naming
 //!

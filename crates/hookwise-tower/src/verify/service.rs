@@ -3,13 +3,12 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::mem;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hookwise::replay::{Admission, ReplayGuard};
-use hookwise::{Delivery, Reason, Rejection, RequestParts, Verifier};
+use hookwise::{Delivery, PeerCertificates, Reason, Rejection, RequestParts, Verifier};
 use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -17,7 +16,7 @@ use tower_service::Service;
 
 use super::DUPLICATE_HEADER;
 use super::future::ResponseFuture;
-use super::layer::Shared;
+use super::layer::{Shared, socket_addr_extension};
 use super::rejection::{DefaultOnRejection, OnRejection};
 use crate::BoxError;
 
@@ -58,6 +57,7 @@ impl<S> VerifyWebhookService<S> {
             shared: Arc::new(Shared {
                 verifier,
                 on_rejection: DefaultOnRejection,
+                peer_addr: socket_addr_extension,
             }),
         }
     }
@@ -141,10 +141,16 @@ where
     };
     let (mut parts, body) = req.into_parts();
 
-    // 1. Headers, before a single body byte is read.
+    // 1. Headers (and the connection: address, client certificates), before a
+    //    single body byte is read.
     let pending = {
-        let peer = parts.extensions.get::<SocketAddr>().copied();
-        verifier.check_headers(&RequestParts::from(&parts).peer(peer))
+        let peer = (shared.peer_addr)(&parts.extensions);
+        let certs = parts.extensions.get::<PeerCertificates>();
+        verifier.check_headers(
+            &RequestParts::from(&parts)
+                .peer(peer)
+                .peer_certificates(certs),
+        )
     }
     .map_err(reject)?;
 
@@ -496,6 +502,92 @@ mod tests {
         assert_eq!(retry.status(), StatusCode::OK);
         assert!(!retry.headers().contains_key(DUPLICATE_HEADER));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn connection_facts_reach_the_checks() {
+        use hookwise::{Check, ClientCertPolicy, IpAllowList, PeerCertificates};
+        use std::net::SocketAddr;
+
+        #[derive(Clone, Copy)]
+        struct Peer(SocketAddr);
+
+        let verifier = Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .require(Check::ip(IpAllowList::new(["192.0.2.0/24"]).unwrap()))
+            .require(Check::client_cert(
+                // SHA-256 of the "certificate" b"x" (compared before parsing).
+                ClientCertPolicy::new()
+                    .fingerprint_sha256(
+                        "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+                    )
+                    .unwrap(),
+            ))
+            .build()
+            .unwrap();
+        let ok = |_: Request<TestBody>| async {
+            Ok::<_, Infallible>(Response::new(Bytes::from_static(b"ok")))
+        };
+        let plain = VerifyWebhook::new(verifier.clone());
+        let custom = VerifyWebhook::new(verifier).peer_addr_from(|e| e.get::<Peer>().map(|p| p.0));
+        let allowed: SocketAddr = "192.0.2.7:443".parse().unwrap();
+        let other: SocketAddr = "203.0.113.1:443".parse().unwrap();
+        let cert = PeerCertificates::new([b"x".to_vec()]);
+        let wrong_cert = PeerCertificates::new([b"y".to_vec()]);
+
+        let status = |layer: VerifyWebhook,
+                      addr: Option<SocketAddr>,
+                      wrapped: bool,
+                      cert: Option<PeerCertificates>| async move {
+            let mut req = req(b"{}", "ok");
+            if let Some(a) = addr {
+                if wrapped {
+                    req.extensions_mut().insert(Peer(a));
+                } else {
+                    req.extensions_mut().insert(a);
+                }
+            }
+            if let Some(c) = cert {
+                req.extensions_mut().insert(c);
+            }
+            let svc = ServiceBuilder::new().layer(layer).service_fn(ok);
+            let res = svc.oneshot(req).await.unwrap();
+            (
+                res.status().as_u16(),
+                res.extensions().get::<Rejection>().map(Rejection::code),
+            )
+        };
+        assert_eq!(
+            status(plain.clone(), Some(allowed), false, Some(cert.clone())).await,
+            (200, None)
+        );
+        assert_eq!(
+            status(plain.clone(), Some(other), false, Some(cert.clone())).await,
+            (403, Some("forbidden_address"))
+        );
+        assert_eq!(
+            status(plain.clone(), None, false, Some(cert.clone())).await,
+            (403, Some("forbidden_address")),
+            "no address: fails closed"
+        );
+        assert_eq!(
+            status(plain.clone(), Some(allowed), false, Some(wrong_cert)).await,
+            (403, Some("forbidden_certificate"))
+        );
+        assert_eq!(
+            status(plain.clone(), Some(allowed), false, None).await,
+            (403, Some("forbidden_certificate"))
+        );
+        // With `peer_addr_from`, the address comes from the custom extension only.
+        assert_eq!(
+            status(custom.clone(), Some(allowed), true, Some(cert.clone())).await,
+            (200, None)
+        );
+        assert_eq!(
+            status(custom, Some(allowed), false, Some(cert)).await,
+            (403, Some("forbidden_address"))
+        );
     }
 
     #[tokio::test]
