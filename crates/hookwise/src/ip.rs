@@ -34,6 +34,7 @@ fn parse_nets<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<IpNet>
             let s = s.trim();
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map(canonical_net)
                 .map_err(|_| {
                     ConfigError::Scheme(format!("not an IP address or CIDR range: {s:?}").into())
                 })
@@ -137,6 +138,18 @@ impl IpAllowList {
                 format!("ip allow-list: {ip} is not allowed"),
             ))
         }
+    }
+}
+
+/// An IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`) as the IPv4 range it
+/// covers, since addresses are compared in IPv4 form.
+fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).map_or(net, IpNet::V4),
+            None => net,
+        },
+        _ => net,
     }
 }
 
@@ -278,6 +291,10 @@ mod tests {
     fn v4_mapped_v6_and_ranges() {
         let l = list();
         assert!(l.allows(ip("::ffff:192.30.255.255")));
+        let mapped = IpAllowList::new(["::ffff:10.0.0.0/104"]).unwrap();
+        assert!(mapped.allows(ip("10.1.2.3")));
+        assert!(mapped.allows(ip("::ffff:10.1.2.3")));
+        assert!(!mapped.allows(ip("11.0.0.1")));
         assert!(l.allows(ip("2001:db8::1")));
         assert!(!l.allows(ip("2001:db9::1")));
         assert!(IpAllowList::new(["nope"]).is_err());

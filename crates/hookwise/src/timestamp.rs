@@ -40,6 +40,12 @@ fn parse_int(raw: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
+    // No sender writes leading zeros, and accepting them would let a byte move
+    // between the timestamp and an adjacent signed part (HubSpot signs
+    // `…{body}{timestamp}` with no separator).
+    if digits.len() > 1 && digits[0] == b'0' {
+        return None;
+    }
     let mut v: i64 = 0;
     for d in digits {
         v = v.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
@@ -47,11 +53,12 @@ fn parse_int(raw: &[u8]) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// A fixed-width field of an RFC 3339 date (leading zeros expected).
 fn num(raw: &[u8]) -> Option<i64> {
-    if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
+    if raw.is_empty() || raw.len() > 4 || !raw.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    parse_int(raw)
+    Some(raw.iter().fold(0, |v, d| v * 10 + i64::from(d - b'0')))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; fractions are truncated to seconds.
@@ -148,6 +155,7 @@ mod tests {
             Some(1_614_265_330)
         );
         assert_eq!(TimestampFormat::UnixSeconds.parse(b"-5"), Some(-5));
+        assert_eq!(TimestampFormat::UnixSeconds.parse(b"0"), Some(0));
         for bad in [
             &b""[..],
             b"-",
@@ -157,6 +165,8 @@ mod tests {
             b"1e9",
             b"99999999999999999999",
             b"9223372036854775808",
+            b"01700000000",
+            b"-05",
         ] {
             assert_eq!(TimestampFormat::UnixSeconds.parse(bad), None, "{bad:?}");
         }

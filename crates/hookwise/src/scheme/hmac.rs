@@ -227,6 +227,43 @@ impl HmacScheme {
         }
     }
 
+    /// Refuses signature-list layouts that could never verify their own
+    /// signatures (non-ASCII or identical separators, separators inside the
+    /// signature alphabet, versions with whitespace).
+    pub(crate) fn validate_formats(&self) -> Result<(), ConfigError> {
+        for set in &self.sets {
+            if let SignatureFormat::List {
+                separator,
+                kv,
+                version,
+                timestamp_key,
+            } = &set.format
+            {
+                let in_alphabet = |c: char| {
+                    c.is_ascii_alphanumeric()
+                        || (set.encoding == Encoding::Base64 && matches!(c, '+' | '/' | '='))
+                };
+                let bad_sep = |c: char| !c.is_ascii() || in_alphabet(c);
+                let bad_key = |k: &str| {
+                    k.is_empty()
+                        || k.chars()
+                            .any(|c| c.is_whitespace() || c == *separator || c == *kv)
+                };
+                if bad_sep(*separator)
+                    || bad_sep(*kv)
+                    || separator == kv
+                    || bad_key(version)
+                    || timestamp_key.as_deref().is_some_and(bad_key)
+                {
+                    return Err(ConfigError::Scheme(
+                        "signature list: separators must be distinct ASCII characters outside the signature alphabet, and keys non-empty without whitespace or separators".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn needs_url(&self) -> bool {
         self.template.contains(&Part::Url)
     }

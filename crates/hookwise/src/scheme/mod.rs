@@ -187,6 +187,7 @@ impl Scheme {
             Kind::Hmac(s) if s.sets.is_empty() || s.template.is_empty() => {
                 Err(ConfigError::Scheme("empty scheme".into()))
             }
+            Kind::Hmac(s) => s.validate_formats(),
             Kind::Twilio(t) => t.validate(),
             _ => Ok(()),
         }
