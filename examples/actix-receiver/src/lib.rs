@@ -35,9 +35,7 @@ pub fn app_config(
         .senders
         .iter()
         .map(|s| {
-            let verifier = config
-                .verifier(s, store.clone())
-                .map_err(|e| format!("{}: {e}", s.env))?;
+            let verifier = config.verifier_for(s, store.clone())?;
             Ok((s.route.clone(), WebhookConfig::new(verifier)))
         })
         .collect::<Result<Vec<_>, String>>()?;
