@@ -59,6 +59,18 @@ impl<T> Webhook<T> {
     }
 }
 
+impl<T> Webhook<T> {
+    /// Assembles a verified delivery (for the event router, which decodes
+    /// after dispatching on the verified event type).
+    pub(crate) const fn from_parts(payload: T, body: Bytes, delivery: Delivery) -> Self {
+        Self {
+            payload,
+            body,
+            delivery,
+        }
+    }
+}
+
 impl<T> Deref for Webhook<T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -75,6 +87,10 @@ pub struct RawWebhook {
 }
 
 impl RawWebhook {
+    pub(crate) const fn from_parts(body: Bytes, delivery: Delivery) -> Self {
+        Self { body, delivery }
+    }
+
     /// The exact bytes that were verified.
     pub fn body(&self) -> &Bytes {
         &self.body
@@ -316,7 +332,7 @@ impl Verified {
     }
 }
 
-fn is_form(req: &HttpRequest) -> bool {
+pub(crate) fn is_form(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
