@@ -41,6 +41,7 @@ pub(crate) type OnRejection = Arc<dyn Fn(&WebhookError) -> HttpResponse + Send +
 pub struct WebhookConfig {
     verifier: Verifier,
     on_rejection: Option<OnRejection>,
+    handshakes: bool,
 }
 
 impl WebhookConfig {
@@ -49,7 +50,23 @@ impl WebhookConfig {
         Self {
             verifier,
             on_rejection: None,
+            handshakes: false,
         }
+    }
+
+    /// Answers the senders' handshakes in the extractor, instead of running
+    /// the handler: Slack `url_verification`, Zoom `endpoint.url_validation`,
+    /// Twitch `webhook_callback_verification` and Discord PING, each only after
+    /// the request is verified; and Meta's `GET ?hub.mode=subscribe…` when the
+    /// verifier has a [`meta_verify_token`](hookwise::VerifierBuilder::meta_verify_token)
+    /// (route `GET` to the same handler). See [`hookwise::handshake`]. Off by default.
+    pub const fn answer_handshakes(mut self) -> Self {
+        self.handshakes = true;
+        self
+    }
+
+    pub(crate) const fn handshakes(&self) -> bool {
+        self.handshakes
     }
 
     /// Answers every [`WebhookError`] of this configuration with `f` instead
@@ -112,6 +129,7 @@ impl fmt::Debug for WebhookConfig {
                 "on_rejection",
                 &self.on_rejection.as_ref().map(|_| "custom"),
             )
+            .field("handshakes", &self.handshakes)
             .finish()
     }
 }

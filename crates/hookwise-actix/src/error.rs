@@ -31,6 +31,7 @@ enum Kind {
     Rejected(Rejection),
     InvalidPayload { status: u16, detail: String },
     Duplicate(Delivery),
+    Handshake(hookwise::handshake::HandshakeReply),
 }
 
 /// What kind of [`WebhookError`] this is.
@@ -43,6 +44,9 @@ pub enum WebhookErrorKind {
     InvalidPayload,
     /// The delivery was processed before; the handler is not run again.
     Duplicate,
+    /// A sender handshake, answered instead of running the handler
+    /// ([`WebhookConfig::answer_handshakes`](crate::WebhookConfig::answer_handshakes)).
+    Handshake,
 }
 
 impl WebhookError {
@@ -71,12 +75,20 @@ impl WebhookError {
         }
     }
 
+    pub(crate) fn handshake(reply: hookwise::handshake::HandshakeReply) -> Self {
+        Self {
+            kind: Box::new(Kind::Handshake(reply)),
+            on_rejection: None,
+        }
+    }
+
     /// What kind of error this is.
     pub fn kind(&self) -> WebhookErrorKind {
         match *self.kind {
             Kind::Rejected(_) => WebhookErrorKind::Rejected,
             Kind::InvalidPayload { .. } => WebhookErrorKind::InvalidPayload,
             Kind::Duplicate(_) => WebhookErrorKind::Duplicate,
+            Kind::Handshake(_) => WebhookErrorKind::Handshake,
         }
     }
 
@@ -102,6 +114,7 @@ impl WebhookError {
             Kind::Rejected(r) => r.code(),
             Kind::InvalidPayload { .. } => "invalid_payload",
             Kind::Duplicate(_) => "duplicate",
+            Kind::Handshake(_) => "handshake",
         }
     }
 
@@ -111,6 +124,7 @@ impl WebhookError {
             Kind::Rejected(r) => r.status(),
             Kind::InvalidPayload { status, .. } => *status,
             Kind::Duplicate(_) => 200,
+            Kind::Handshake(h) => h.status,
         }
     }
 
@@ -147,6 +161,13 @@ impl WebhookError {
                 res.body(r.body_json())
             }
             Kind::InvalidPayload { .. } => res.body(r#"{"error":"invalid_payload"}"#),
+            Kind::Handshake(h) => {
+                res.insert_header((
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(h.content_type),
+                ));
+                res.body(h.body.clone())
+            }
             Kind::Duplicate(d) => {
                 res.insert_header((DUPLICATE_HEADER, HeaderValue::from_static("true")));
                 res.body(
@@ -171,6 +192,7 @@ impl fmt::Debug for WebhookError {
                 d.field("invalid_payload", status).field("detail", detail)
             }
             Kind::Duplicate(del) => d.field("duplicate", &del.replay_key()),
+            Kind::Handshake(h) => d.field("handshake", &h.kind),
         };
         d.finish_non_exhaustive()
     }
@@ -184,6 +206,7 @@ impl fmt::Display for WebhookError {
                 write!(f, "webhook payload invalid ({status}): {detail}")
             }
             Kind::Duplicate(d) => write!(f, "duplicate webhook delivery {}", d.replay_key()),
+            Kind::Handshake(h) => write!(f, "sender handshake {} answered", h.kind),
         }
     }
 }

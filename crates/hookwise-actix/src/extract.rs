@@ -172,8 +172,20 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
     };
     let config = config.clone();
     let verifier = config.verifier();
-    let headers = ActixHeaders(req.headers());
     let uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    if config.handshakes() {
+        // Meta's unsigned subscription check (only with a configured verify token).
+        let empty = ActixHeaders(req.headers());
+        let head = RequestParts::new(&empty)
+            .method(req.method().as_str())
+            .uri(uri);
+        match verifier.pre_handshake(&head) {
+            Some(Ok(reply)) => return Err(WebhookError::handshake(reply)),
+            Some(Err(r)) => return Err(reject(&config, r)),
+            None => {}
+        }
+    }
+    let headers = ActixHeaders(req.headers());
     // The connection's facts: the socket peer (not `Forwarded`: trusted proxies
     // are the IP allow-list's business) and, under mutual TLS, the client
     // certificates that `HttpServer::on_connect` stored as connection data.
@@ -235,6 +247,14 @@ impl Started {
         let delivery = verifier
             .verify_body(self.pending, &body)
             .map_err(|r| reject(&self.config, r))?;
+        if self.config.handshakes() {
+            let headers = ActixHeaders(self.req.headers());
+            if let Some(reply) = verifier.handshake(&RequestParts::new(&headers), &delivery, &body)
+            {
+                tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
+                return Err(WebhookError::handshake(reply));
+            }
+        }
         Ok(Verified {
             req: self.req,
             config: self.config,

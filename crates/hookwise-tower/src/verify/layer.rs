@@ -15,6 +15,7 @@ pub(crate) struct Shared<R> {
     pub(crate) verifier: Verifier,
     pub(crate) on_rejection: R,
     pub(crate) peer_addr: PeerAddrFn,
+    pub(crate) handshakes: bool,
 }
 
 /// Reads the client's address from the request extensions.
@@ -56,6 +57,7 @@ impl VerifyWebhook {
                 verifier,
                 on_rejection: DefaultOnRejection,
                 peer_addr: socket_addr_extension,
+                handshakes: false,
             }),
         }
     }
@@ -89,6 +91,7 @@ impl<R> VerifyWebhook<R> {
                 verifier: self.shared.verifier.clone(),
                 on_rejection: f,
                 peer_addr: self.shared.peer_addr,
+                handshakes: self.shared.handshakes,
             }),
         }
     }
@@ -129,6 +132,49 @@ impl<R> VerifyWebhook<R> {
                 verifier: self.shared.verifier.clone(),
                 on_rejection: self.shared.on_rejection.clone(),
                 peer_addr: f,
+                handshakes: self.shared.handshakes,
+            }),
+        }
+    }
+
+    /// Answers the senders' handshakes in the layer, instead of calling the
+    /// handler: Slack `url_verification`, Zoom `endpoint.url_validation`,
+    /// Twitch `webhook_callback_verification` and Discord PING, each only after
+    /// the request is verified; and Meta's `GET ?hub.mode=subscribe…` when the
+    /// verifier has a [`meta_verify_token`](hookwise::VerifierBuilder::meta_verify_token).
+    /// See [`hookwise::handshake`]. Off by default.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::{Request, StatusCode}, routing::post};
+    /// use hookwise::{providers, scheme::SignParams, Clock, SystemClock, Verifier};
+    /// use hookwise_tower::VerifyWebhook;
+    /// use tower::ServiceExt;
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let layer = VerifyWebhook::new(Verifier::new(providers::slack(), "slack-secret")?).answer_handshakes();
+    /// let app = Router::new().route("/slack", post(|| async { "event" })).route_layer(layer);
+    /// let body = br#"{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    /// let signed = providers::slack().sign("slack-secret", body, &SignParams { timestamp: Some(SystemClock.now_unix()), ..Default::default() })?;
+    /// let mut req = Request::post("/slack");
+    /// for (name, value) in signed.headers.iter() {
+    ///     req = req.header(name, value);
+    /// }
+    /// let res = app.oneshot(req.body(Body::from(&body[..]))?).await?;
+    /// assert_eq!(res.status(), StatusCode::OK);
+    /// let text = axum::body::to_bytes(res.into_body(), 1024).await?;
+    /// assert_eq!(text, &br#"{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#[..]);
+    /// # Ok(()) }
+    /// ```
+    pub fn answer_handshakes(self) -> Self
+    where
+        R: Clone,
+    {
+        Self {
+            shared: Arc::new(Shared {
+                verifier: self.shared.verifier.clone(),
+                on_rejection: self.shared.on_rejection.clone(),
+                peer_addr: self.shared.peer_addr,
+                handshakes: true,
             }),
         }
     }

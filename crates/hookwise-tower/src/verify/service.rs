@@ -58,6 +58,7 @@ impl<S> VerifyWebhookService<S> {
                 verifier,
                 on_rejection: DefaultOnRejection,
                 peer_addr: socket_addr_extension,
+                handshakes: false,
             }),
         }
     }
@@ -141,6 +142,13 @@ where
     };
     let (mut parts, body) = req.into_parts();
 
+    // 0. Meta's unsigned subscription check, when enabled and configured.
+    if shared.handshakes {
+        if let Some(answer) = verifier.pre_handshake(&RequestParts::from(&parts)) {
+            return Err(answer.map(handshake_response).map_err(reject)?);
+        }
+    }
+
     // 1. Headers (and the connection: address, client certificates), before a
     //    single body byte is read.
     let pending = {
@@ -195,6 +203,15 @@ where
     // 3. Signature, over the exact bytes.
     let delivery = verifier.verify_body(pending, &bytes).map_err(reject)?;
 
+    // 3b. A sender handshake, verified like any delivery, answered here.
+    if shared.handshakes {
+        if let Some(reply) = verifier.handshake(&RequestParts::from(&parts), &delivery, &bytes) {
+            #[cfg(feature = "tracing")]
+            tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
+            return Err(handshake_response(reply));
+        }
+    }
+
     // 4. Replay.
     match verifier.admit(&delivery).await {
         Ok(Admission::Proceed(guard)) => {
@@ -204,6 +221,18 @@ where
         Ok(Admission::Duplicate) => Err(duplicate(delivery)),
         Err(rejection) => Err(reject(rejection)),
     }
+}
+
+fn handshake_response<ResBody: From<Bytes>>(
+    reply: hookwise::handshake::HandshakeReply,
+) -> Response<ResBody> {
+    let mut res = Response::new(ResBody::from(Bytes::from(reply.body)));
+    *res.status_mut() = http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::OK);
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    res
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
