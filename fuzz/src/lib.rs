@@ -2,4 +2,6 @@
 //! functions over bytes, so `crates/hookwise/tests/fuzz_regressions.rs` can
 //! replay the corpus on stable with `cargo test`.
 
+#![forbid(unsafe_code)]
+
 pub mod targets;

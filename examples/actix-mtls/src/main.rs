@@ -8,6 +8,8 @@
 //! | `MTLS_ALLOWED_FINGERPRINT` | an allowed client certificate's SHA-256 (hex) | — |
 //! | `MTLS_BASIC_AUTH` | `user:password` the sender must send too | `demo:demo-password` |
 
+#![forbid(unsafe_code)]
+
 use std::error::Error;
 use std::path::PathBuf;
 
