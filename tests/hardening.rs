@@ -681,9 +681,7 @@ matrix!(
     chunked_body_without_content_length,
     content_length_shorter_than_sent,
     content_length_longer_than_sent,
-    content_length_longer_then_client_closes: actix
-        #[ignore = "bug: actix-http ends the payload as complete when the client closes early \
-                    (feed_eof); hookwise-actix read_body must compare with Content-Length"],
+    content_length_longer_then_client_closes,
     chunked_body_cut_off_then_client_closes: actix
         #[ignore = "bug: actix-http ends a chunked payload as complete when the client closes \
                     before the last chunk (feed_eof); needs an actix-http fix"],

@@ -270,7 +270,9 @@ async fn read_body(
     limit: usize,
     expected: Option<usize>,
 ) -> Result<Bytes, Rejection> {
-    let mut buf = BytesMut::with_capacity(expected.unwrap_or(8 * 1024).min(limit));
+    // Reserve what was announced, but not more than 64 KiB before any byte
+    // arrived: a Content-Length alone must not make the server allocate.
+    let mut buf = BytesMut::with_capacity(expected.unwrap_or(8 * 1024).min(limit).min(64 * 1024));
     while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *payload).poll_next(cx)).await {
         let chunk = chunk.map_err(|e| match e {
             PayloadError::Overflow => {
@@ -288,6 +290,14 @@ async fn read_body(
             ));
         }
         buf.extend_from_slice(&chunk);
+    }
+    // actix-http ends the payload normally when the client closes early: a
+    // body shorter than its Content-Length is incomplete, never a delivery.
+    if expected.is_some_and(|n| buf.len() != n) {
+        return Err(Rejection::new(
+            Reason::BodyUnreadable,
+            "body shorter than its Content-Length (connection closed)",
+        ));
     }
     Ok(buf.freeze())
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use hookwise::replay::ReplayStore;
-use hookwise_actix::{RawWebhook, WebhookConfig, WebhookReplay};
-use receiver_common::{Config, FailFirst, answer_json};
+use hookwise_actix::{EventRouter, RawWebhook, Webhook, WebhookConfig, WebhookReplay};
+use receiver_common::{Config, FailFirst};
 
 /// What the handler needs besides the delivery.
 #[derive(Debug)]
@@ -36,7 +36,13 @@ pub fn app_config(
         .iter()
         .map(|s| {
             let verifier = config.verifier_for(s, store.clone())?;
-            Ok((s.route.clone(), WebhookConfig::new(verifier)))
+            // Handshakes (Slack url_verification, Discord PING, …) are answered
+            // by the extractor once the request is verified.
+            Ok((
+                s.route.clone(),
+                s.provider == "github",
+                WebhookConfig::new(verifier).answer_handshakes(),
+            ))
         })
         .collect::<Result<Vec<_>, String>>()?;
     let knobs = web::Data::new(Knobs {
@@ -45,24 +51,52 @@ pub fn app_config(
     });
     Ok(move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(knobs.clone());
-        for (route, webhook) in &routes {
-            cfg.service(
-                web::resource(route.as_str())
-                    .app_data(webhook.clone())
-                    .wrap(WebhookReplay::new())
-                    .route(web::post().to(receive)),
-            );
+        for (route, github, webhook) in &routes {
+            let resource = web::resource(route.as_str())
+                .app_data(webhook.clone())
+                .wrap(WebhookReplay::new());
+            if *github {
+                // Routing by event type: a typed handler for `ping`, the common
+                // handler for everything else.
+                let (ping_knobs, rest_knobs) = (knobs.clone(), knobs.clone());
+                let events = EventRouter::new()
+                    .on("ping", move |hook: Webhook<receiver_common::Ping>| {
+                        let knobs = ping_knobs.clone();
+                        async move {
+                            let (payload, body, delivery) = hook.into_parts();
+                            respond(&knobs, &delivery, &body, Some(("zen", payload.zen))).await
+                        }
+                    })
+                    .fallback(move |hook: RawWebhook| {
+                        let knobs = rest_knobs.clone();
+                        async move { respond(&knobs, hook.delivery(), hook.body(), None).await }
+                    });
+                cfg.service(resource.route(web::post().to(events.handler())));
+            } else {
+                cfg.service(resource.route(web::post().to(receive)));
+            }
         }
     })
 }
 
 /// Every route's handler: answers the delivery's metadata and body digest.
 async fn receive(hook: RawWebhook, knobs: web::Data<Knobs>) -> HttpResponse {
+    respond(&knobs, hook.delivery(), hook.body(), None).await
+}
+
+/// The contract's answer (plus `extra`, a field a typed handler adds), after
+/// the testing knobs.
+async fn respond(
+    knobs: &Knobs,
+    delivery: &hookwise::Delivery,
+    body: &[u8],
+    extra: Option<(&str, String)>,
+) -> HttpResponse {
     if !knobs.delay.is_zero() {
         actix_web::rt::time::sleep(knobs.delay).await;
     }
     if let Some(ff) = &knobs.fail_first {
-        if ff.first_time(hook.delivery().replay_key()) {
+        if ff.first_time(delivery.replay_key()) {
             return HttpResponse::InternalServerError()
                 .content_type("application/json")
                 .body(r#"{"error":"handler_failed"}"#);
@@ -70,7 +104,7 @@ async fn receive(hook: RawWebhook, knobs: web::Data<Knobs>) -> HttpResponse {
     }
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(answer_json(hook.delivery(), hook.body()))
+        .body(receiver_common::answer_json_with(delivery, body, extra))
 }
 
 /// Serves `config` on `listener` until the server is stopped (blocking): starts

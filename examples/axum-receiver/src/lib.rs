@@ -14,9 +14,9 @@ use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{post, post_service};
 use hookwise::replay::ReplayStore;
-use hookwise_tower::{RawWebhook, VerifyWebhook};
+use hookwise_tower::{EventRouter, RawWebhook, VerifyWebhook, Webhook};
 use receiver_common::{Config, FailFirst};
 
 /// What the handlers share.
@@ -42,8 +42,33 @@ pub fn app(config: &Config, store: Arc<dyn ReplayStore>) -> Result<Router, Strin
         let verifier = config.verifier_for(sender, Arc::clone(&store))?;
         // The peer address (for `HOOKWISE_ALLOW_IPS`) is axum's `ConnectInfo`,
         // present because `serve` uses `into_make_service_with_connect_info`.
-        let layer = VerifyWebhook::new(verifier).peer_addr_from(connect_info);
-        router = router.route(&sender.route, post(handle).route_layer(layer));
+        // Handshakes (Slack url_verification, Discord PING, …) are answered by
+        // the layer once the request is verified.
+        let layer = VerifyWebhook::new(verifier)
+            .peer_addr_from(connect_info)
+            .answer_handshakes();
+        let route = if sender.provider == "github" {
+            // Routing by event type: a typed handler for `ping`, the common
+            // handler for everything else.
+            let (ping_state, rest_state) = (Arc::clone(&state), Arc::clone(&state));
+            post_service(
+                EventRouter::new()
+                    .on("ping", move |hook: Webhook<receiver_common::Ping>| {
+                        let state = Arc::clone(&ping_state);
+                        async move {
+                            let extra = ("zen", hook.payload.zen.clone());
+                            respond(&state, &hook.delivery, &hook.body, Some(extra)).await
+                        }
+                    })
+                    .fallback(move |hook: RawWebhook| {
+                        let state = Arc::clone(&rest_state);
+                        async move { respond(&state, &hook.delivery, &hook.body, None).await }
+                    }),
+            )
+        } else {
+            post(handle)
+        };
+        router = router.route(&sender.route, route.route_layer(layer));
     }
     Ok(router.with_state(state))
 }
@@ -56,11 +81,22 @@ fn connect_info(ext: &axum::http::Extensions) -> Option<SocketAddr> {
 /// Every route's handler: the verified bytes and delivery in, the contract's
 /// JSON out.
 async fn handle(State(state): State<Arc<AppState>>, hook: RawWebhook) -> Response {
+    respond(&state, &hook.delivery, &hook.body, None).await
+}
+
+/// The contract's answer (plus `extra`, a field a typed handler adds), after
+/// the testing knobs.
+async fn respond(
+    state: &AppState,
+    delivery: &hookwise::Delivery,
+    body: &[u8],
+    extra: Option<(&str, String)>,
+) -> Response {
     if !state.delay.is_zero() {
         tokio::time::sleep(state.delay).await;
     }
     if let Some(ff) = &state.fail_first {
-        if ff.first_time(hook.delivery.replay_key()) {
+        if ff.first_time(delivery.replay_key()) {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -71,7 +107,7 @@ async fn handle(State(state): State<Arc<AppState>>, hook: RawWebhook) -> Respons
     }
     (
         [(header::CONTENT_TYPE, "application/json")],
-        receiver_common::answer_json(&hook.delivery, &hook.body),
+        receiver_common::answer_json_with(delivery, body, extra),
     )
         .into_response()
 }

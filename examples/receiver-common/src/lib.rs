@@ -449,6 +449,32 @@ pub fn answer_json(d: &Delivery, body: &[u8]) -> String {
     .to_string()
 }
 
+/// The JSON answer with one more field, for handlers that know more about
+/// the event (the GitHub route's typed `ping` handler adds `zen`). Adding
+/// fields keeps the contract compatible.
+pub fn answer_json_with(d: &Delivery, body: &[u8], extra: Option<(&str, String)>) -> String {
+    let mut v = serde_json::json!({
+        "provider": d.provider(),
+        "delivery_id": d.id(),
+        "event_type": d.event_type(),
+        "body_sha256": hex::encode(Sha256::digest(body)),
+    });
+    if let (Some((k, val)), Some(map)) = (extra, v.as_object_mut()) {
+        map.insert(k.to_owned(), serde_json::Value::String(val));
+    }
+    v.to_string()
+}
+
+/// GitHub's `ping` event (sent when a webhook is created), as the examples'
+/// typed handler reads it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Ping {
+    /// A random line of GitHub zen.
+    pub zen: String,
+    /// The webhook's id.
+    pub hook_id: Option<u64>,
+}
+
 /// The JSON answer for a duplicate (handler not run).
 pub fn duplicate_json(d: &Delivery) -> String {
     serde_json::json!({"duplicate": true, "provider": d.provider(), "delivery_id": d.id()})
