@@ -13,6 +13,14 @@ use crate::{DemoArgs, input};
 
 const MAX_BODY: usize = 64 * 1024;
 
+/// A case: its name, the headers and body to send, the expected (status, reason).
+type Case = (
+    &'static str,
+    hookwise::HeaderList,
+    Vec<u8>,
+    (u16, &'static str),
+);
+
 struct Row {
     sender: &'static str,
     case: &'static str,
@@ -43,8 +51,7 @@ pub(crate) fn run(a: &DemoArgs) -> Result<ExitCode, String> {
         }
     } else {
         println!(
-            "{:<9} {:<18} {:>6}  {:<22} {:>9}  {}",
-            "sender", "case", "status", "reason", "latency", "as expected"
+            "sender    case               status  reason                   latency  as expected"
         );
         println!("{}", "-".repeat(80));
         for r in &rows {
@@ -113,12 +120,7 @@ async fn drive() -> Result<Vec<Row>, String> {
             )
         };
         let valid = sign(body.as_bytes(), now).map_err(|e| e.to_string())?;
-        let mut cases: Vec<(
-            &'static str,
-            hookwise::HeaderList,
-            Vec<u8>,
-            (u16, &'static str),
-        )> = vec![
+        let mut cases: Vec<Case> = vec![
             (
                 "valid",
                 valid.headers.clone(),
