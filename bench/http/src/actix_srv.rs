@@ -1,0 +1,111 @@
+//! The actix-web 4 variants, on one worker thread.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{self, Next};
+use actix_web::{App, Error, HttpRequest, HttpResponse, HttpServer, web};
+use hookwise_actix::{RawWebhook, WebhookConfig, WebhookReplay};
+
+use crate::common::{self, MAX_BODY, PATH};
+
+/// The plain handler: takes the body as `web::Bytes`, answers 200.
+async fn plain(body: web::Bytes) -> HttpResponse {
+    std::hint::black_box(&body);
+    common::handled();
+    HttpResponse::Ok().finish()
+}
+
+/// The hand-written check inside the handler.
+async fn hand(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let sig = req
+        .headers()
+        .get("x-hub-signature-256")
+        .map(|v| v.as_bytes());
+    if !common::hand_check(sig, &body) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    common::handled();
+    HttpResponse::Ok().finish()
+}
+
+/// A hand-written buffering middleware (`middleware::from_fn`): collect,
+/// verify, put the bytes back as the payload.
+async fn hand_middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let bytes = req.extract::<web::Bytes>().await?;
+    let sig = req
+        .headers()
+        .get("x-hub-signature-256")
+        .map(|v| v.as_bytes());
+    if !common::hand_check(sig, &bytes) {
+        return Ok(req
+            .into_response(HttpResponse::Unauthorized().finish())
+            .map_into_right_body());
+    }
+    req.set_payload(Payload::from(bytes));
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// The handler behind the hookwise extractor.
+async fn verified(hook: RawWebhook) -> HttpResponse {
+    std::hint::black_box(&hook);
+    common::handled();
+    HttpResponse::Ok().finish()
+}
+
+async fn count() -> String {
+    common::handled_count().to_string()
+}
+
+/// Serves `variant` on `addr` until killed.
+pub(crate) fn serve(variant: &str, addr: &str) -> Result<(), String> {
+    let replay = match variant {
+        "actix-plain" | "actix-hand" | "actix-hand-middleware" | "actix-hookwise" => false,
+        "actix-hookwise-replay" => true,
+        other => return Err(format!("unknown actix variant `{other}`")),
+    };
+    let variant = variant.to_owned();
+    // One verifier (and so one replay store) shared by the app factory.
+    let config = WebhookConfig::new(if replay {
+        common::replay_verifier()
+    } else {
+        common::verifier()
+    });
+    let name = variant.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || {
+            let app = App::new()
+                .app_data(web::PayloadConfig::new(MAX_BODY))
+                .route("/count", web::get().to(count));
+            match name.as_str() {
+                "actix-plain" => app.route(PATH, web::post().to(plain)),
+                "actix-hand" => app.route(PATH, web::post().to(hand)),
+                "actix-hand-middleware" => app.service(
+                    web::resource(PATH)
+                        .wrap(middleware::from_fn(hand_middleware))
+                        .route(web::post().to(plain)),
+                ),
+                "actix-hookwise" => app.service(
+                    web::resource(PATH)
+                        .app_data(config.clone())
+                        .route(web::post().to(verified)),
+                ),
+                _ => app.service(
+                    web::resource(PATH)
+                        .app_data(config.clone())
+                        .wrap(WebhookReplay::new())
+                        .route(web::post().to(verified)),
+                ),
+            }
+        })
+        .workers(1)
+        .bind(addr)
+        .map_err(|e| format!("bind {addr}: {e}"))?;
+        eprintln!("{variant} listening on {addr}");
+        server.run().await.map_err(|e| e.to_string())
+    })
+}

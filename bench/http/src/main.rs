@@ -1,0 +1,56 @@
+//! `bench-server`: the servers that `scripts/bench-http.sh` drives with wrk.
+//!
+//! ```text
+//! bench-server <variant> <addr>          serve POST /hook (and GET /count) on addr
+//! bench-server emit-lua <n> <size>       print a wrk script of n signed deliveries
+//! bench-server profile <variant> <n>     n in-process requests (axum variants), for callgrind
+//! ```
+//!
+//! Variants: `axum-plain`, `axum-hand-handler`, `axum-hand-middleware`,
+//! `axum-hookwise`, `axum-hookwise-replay`, `actix-plain`, `actix-hand`,
+//! `actix-hand-middleware`, `actix-hookwise`, `actix-hookwise-replay`.
+//! Every server runs on one thread (tokio `current_thread`, actix
+//! `workers(1)`) so that server CPU per request compares like for like.
+
+mod actix_srv;
+mod axum_srv;
+mod common;
+
+use std::process::ExitCode;
+
+const USAGE: &str =
+    "usage: bench-server <variant> <addr> | emit-lua <n> <size> | profile <axum-variant> <n>
+variants: axum-plain axum-hand-handler axum-hand-middleware axum-hookwise axum-hookwise-replay
+          actix-plain actix-hand actix-hand-middleware actix-hookwise actix-hookwise-replay";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    let result = match (arg(0), arg(1), arg(2)) {
+        (Some("emit-lua"), Some(n), Some(size)) => match (n.parse(), size.parse()) {
+            (Ok(n), Ok(size)) => {
+                print!("{}", common::lua(n, size));
+                Ok(())
+            }
+            _ => Err(USAGE.to_owned()),
+        },
+        (Some("profile"), Some(variant), Some(n)) => match n.parse() {
+            Ok(n) => axum_srv::profile(variant, n),
+            Err(_) => Err(USAGE.to_owned()),
+        },
+        (Some(variant), Some(addr), None) if variant.starts_with("axum-") => {
+            axum_srv::serve(variant, addr)
+        }
+        (Some(variant), Some(addr), None) if variant.starts_with("actix-") => {
+            actix_srv::serve(variant, addr)
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
