@@ -20,5 +20,12 @@ pub use crate::verify::{
 };
 pub use hookwise::{Delivery, Rejection, Verifier};
 
+/// GitHub's webhook payload types from [octocrab](https://docs.rs/octocrab) (feature
+/// `github-events`): `Webhook<github::payload::PushWebhookEventPayload>` and friends, for
+/// [`EventRouter::on`] handlers. octocrab is opt-in because of its size (see the README).
+#[cfg(feature = "github-events")]
+#[cfg_attr(docsrs, doc(cfg(feature = "github-events")))]
+pub use octocrab::models::webhook_events as github;
+
 /// A boxed error, as the request body's error is converted to.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
