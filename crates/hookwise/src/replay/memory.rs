@@ -58,7 +58,8 @@ impl Shard {
         // The queue holds one entry per insert; rebuild it if replaced keys pile up.
         if self.order.len() > 2 * capacity.max(16) {
             let map = &self.map;
-            self.order.retain(|(k, seq)| map.get(k).is_some_and(|s| s.seq == *seq));
+            self.order
+                .retain(|(k, seq)| map.get(k).is_some_and(|s| s.seq == *seq));
         }
     }
 
@@ -67,7 +68,14 @@ impl Shard {
         self.seq += 1;
         let key: Arc<str> = Arc::from(key);
         self.order.push_back((Arc::clone(&key), self.seq));
-        self.map.insert(key, Slot { state, expires, seq: self.seq });
+        self.map.insert(
+            key,
+            Slot {
+                state,
+                expires,
+                seq: self.seq,
+            },
+        );
     }
 
     fn live(&self, key: &str, now: Instant) -> Option<&Slot> {
@@ -110,7 +118,9 @@ impl MemoryStore {
     /// A store holding at most `capacity` ids (rounded up to a multiple of its
     /// 32 shards).
     pub fn new(capacity: u64) -> Self {
-        let per_shard = usize::try_from(capacity.div_ceil(SHARDS as u64)).unwrap_or(usize::MAX).max(1);
+        let per_shard = usize::try_from(capacity.div_ceil(SHARDS as u64))
+            .unwrap_or(usize::MAX)
+            .max(1);
         Self {
             inner: Arc::new(Inner {
                 shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
@@ -125,7 +135,9 @@ impl MemoryStore {
         let i = usize::try_from(h % SHARDS as u64).unwrap_or(0);
         // A panic while holding the lock cannot leave a shard inconsistent
         // (every update is a single map operation), so a poisoned lock is used as is.
-        self.inner.shards[i].lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.shards[i]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Ids currently held (expired ones are dropped first).
@@ -136,7 +148,12 @@ impl MemoryStore {
             let mut s = shard.lock().unwrap_or_else(PoisonError::into_inner);
             s.map.retain(|_, slot| slot.expires > now);
             let map = &s.map;
-            let keep: VecDeque<(Arc<str>, u64)> = s.order.iter().filter(|(k, seq)| map.get(k).is_some_and(|x| x.seq == *seq)).cloned().collect();
+            let keep: VecDeque<(Arc<str>, u64)> = s
+                .order
+                .iter()
+                .filter(|(k, seq)| map.get(k).is_some_and(|x| x.seq == *seq))
+                .cloned()
+                .collect();
             s.order = keep;
             n += s.map.len() as u64;
         }
@@ -183,7 +200,8 @@ impl MemoryStore {
     fn release_now(&self, key: &str, token: &Token) {
         let now = Instant::now();
         let mut shard = self.shard(key);
-        if matches!(shard.live(key, now).map(|s| &s.state), Some(State::Reserved(t)) if t == token) {
+        if matches!(shard.live(key, now).map(|s| &s.state), Some(State::Reserved(t)) if t == token)
+        {
             shard.map.remove(key);
         }
     }
@@ -196,17 +214,31 @@ impl Default for MemoryStore {
 }
 
 impl ReplayStore for MemoryStore {
-    fn reserve<'a>(&'a self, key: &'a str, token: &'a Token, ttl: Duration) -> BoxFuture<'a, Result<Reserve, StoreError>> {
+    fn reserve<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Reserve, StoreError>> {
         let r = self.reserve_now(key, token, ttl);
         Box::pin(std::future::ready(Ok(r)))
     }
 
-    fn commit<'a>(&'a self, key: &'a str, token: &'a Token, retention: Duration) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        retention: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.commit_now(key, token, retention);
         Box::pin(std::future::ready(Ok(())))
     }
 
-    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.release_now(key, token);
         Box::pin(std::future::ready(Ok(())))
     }
@@ -240,7 +272,10 @@ mod tests {
         assert_eq!(s.reserve("k", &a, MIN).await.unwrap(), Reserve::Committed);
         // A commit without a reservation (it expired) still records the delivery.
         s.commit("other", &a, MIN).await.unwrap();
-        assert_eq!(s.reserve("other", &b, MIN).await.unwrap(), Reserve::Committed);
+        assert_eq!(
+            s.reserve("other", &b, MIN).await.unwrap(),
+            Reserve::Committed
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,23 +306,41 @@ mod tests {
     async fn entries_expire_after_their_ttl() {
         let s = MemoryStore::new(100);
         let t = Token::new();
-        assert_eq!(s.reserve("k", &t, Duration::from_millis(50)).await.unwrap(), Reserve::Reserved);
+        assert_eq!(
+            s.reserve("k", &t, Duration::from_millis(50)).await.unwrap(),
+            Reserve::Reserved
+        );
         s.reserve("long", &t, MIN).await.unwrap();
         tokio::time::sleep(Duration::from_millis(120)).await;
-        assert_eq!(s.len().await, 1, "the expired id is dropped, the other kept");
-        assert_eq!(s.reserve("k", &Token::new(), MIN).await.unwrap(), Reserve::Reserved);
+        assert_eq!(
+            s.len().await,
+            1,
+            "the expired id is dropped, the other kept"
+        );
+        assert_eq!(
+            s.reserve("k", &Token::new(), MIN).await.unwrap(),
+            Reserve::Reserved
+        );
     }
 
     #[tokio::test]
     async fn capacity_bounds_the_store_and_evicts_the_oldest() {
         let s = MemoryStore::new(1000);
         for i in 0..20_000 {
-            s.reserve(&format!("k{i}"), &Token::new(), MIN).await.unwrap();
+            s.reserve(&format!("k{i}"), &Token::new(), MIN)
+                .await
+                .unwrap();
         }
         let n = s.len().await;
         assert!(n <= 1024 && n >= 900, "{n}");
         // The newest ids are still known, the oldest were evicted.
-        assert_eq!(s.reserve("k19999", &Token::new(), MIN).await.unwrap(), Reserve::InFlight);
-        assert_eq!(s.reserve("k0", &Token::new(), MIN).await.unwrap(), Reserve::Reserved);
+        assert_eq!(
+            s.reserve("k19999", &Token::new(), MIN).await.unwrap(),
+            Reserve::InFlight
+        );
+        assert_eq!(
+            s.reserve("k0", &Token::new(), MIN).await.unwrap(),
+            Reserve::Reserved
+        );
     }
 }
