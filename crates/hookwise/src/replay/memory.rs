@@ -332,7 +332,7 @@ mod tests {
                 .unwrap();
         }
         let n = s.len().await;
-        assert!(n <= 1024 && n >= 900, "{n}");
+        assert!((900..=1024).contains(&n), "{n}");
         // The newest ids are still known, the oldest were evicted.
         assert_eq!(
             s.reserve("k19999", &Token::new(), MIN).await.unwrap(),
