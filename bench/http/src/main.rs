@@ -12,6 +12,8 @@
 //! Every server runs on one thread (tokio `current_thread`, actix
 //! `workers(1)`) so that server CPU per request compares like for like.
 
+#![forbid(unsafe_code)]
+
 mod actix_srv;
 mod axum_srv;
 mod common;
