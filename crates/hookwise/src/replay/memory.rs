@@ -110,34 +110,36 @@ pub struct MemoryStore {
 #[derive(Debug)]
 struct Inner {
     shards: Vec<Mutex<Shard>>,
-    per_shard: usize,
+    /// Capacity of each shard; they add up to exactly the configured capacity.
+    caps: Vec<usize>,
     hasher: RandomState,
 }
 
 impl MemoryStore {
-    /// A store holding at most `capacity` ids (rounded up to a multiple of its
-    /// 32 shards).
+    /// A store holding at most `capacity` ids (at least 1).
     pub fn new(capacity: u64) -> Self {
-        let per_shard = usize::try_from(capacity.div_ceil(SHARDS as u64))
-            .unwrap_or(usize::MAX)
-            .max(1);
+        let capacity = usize::try_from(capacity).unwrap_or(usize::MAX).max(1);
+        let n = SHARDS.min(capacity);
+        let (base, rem) = (capacity / n, capacity % n);
         Self {
             inner: Arc::new(Inner {
-                shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-                per_shard,
+                shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+                caps: (0..n).map(|i| base + usize::from(i < rem)).collect(),
                 hasher: RandomState::new(),
             }),
         }
     }
 
-    fn shard(&self, key: &str) -> MutexGuard<'_, Shard> {
-        let h = self.inner.hasher.hash_one(key);
-        let i = usize::try_from(h % SHARDS as u64).unwrap_or(0);
+    /// The key's shard, locked, and that shard's capacity.
+    fn shard(&self, key: &str) -> (MutexGuard<'_, Shard>, usize) {
+        let n = self.inner.shards.len() as u64;
+        let i = usize::try_from(self.inner.hasher.hash_one(key) % n).unwrap_or(0);
         // A panic while holding the lock cannot leave a shard inconsistent
         // (every update is a single map operation), so a poisoned lock is used as is.
-        self.inner.shards[i]
+        let guard = self.inner.shards[i]
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        (guard, self.inner.caps[i])
     }
 
     /// Ids currently held (expired ones are dropped first).
@@ -167,12 +169,11 @@ impl MemoryStore {
 
     fn reserve_now(&self, key: &str, token: &Token, ttl: Duration) -> Reserve {
         let now = Instant::now();
-        let mut shard = self.shard(key);
+        let (mut shard, cap) = self.shard(key);
         match shard.live(key, now).map(|s| &s.state) {
             Some(State::Reserved(_)) => Reserve::InFlight,
             Some(State::Committed) => Reserve::Committed,
             None => {
-                let cap = self.inner.per_shard;
                 shard.insert(key, State::Reserved(token.clone()), now + ttl, now, cap);
                 Reserve::Reserved
             }
@@ -181,8 +182,7 @@ impl MemoryStore {
 
     fn commit_now(&self, key: &str, token: &Token, retention: Duration) {
         let now = Instant::now();
-        let mut shard = self.shard(key);
-        let cap = self.inner.per_shard;
+        let (mut shard, cap) = self.shard(key);
         if let Some(slot) = shard.map.get_mut(key).filter(|s| s.expires > now) {
             // Only our own reservation becomes a commit; someone else's
             // reservation or an earlier commit is left alone.
@@ -199,7 +199,7 @@ impl MemoryStore {
 
     fn release_now(&self, key: &str, token: &Token) {
         let now = Instant::now();
-        let mut shard = self.shard(key);
+        let (mut shard, _) = self.shard(key);
         if matches!(shard.live(key, now).map(|s| &s.state), Some(State::Reserved(t)) if t == token)
         {
             shard.map.remove(key);
@@ -332,7 +332,14 @@ mod tests {
                 .unwrap();
         }
         let n = s.len().await;
-        assert!((900..=1024).contains(&n), "{n}");
+        assert!((900..=1000).contains(&n), "{n}");
+        let tiny = MemoryStore::new(3);
+        for i in 0..50 {
+            tiny.reserve(&format!("t{i}"), &Token::new(), MIN)
+                .await
+                .unwrap();
+        }
+        assert!(tiny.len().await <= 3);
         // The newest ids are still known, the oldest were evicted.
         assert_eq!(
             s.reserve("k19999", &Token::new(), MIN).await.unwrap(),
