@@ -11,7 +11,7 @@ pub(crate) fn run(a: &SendArgs) -> Result<ExitCode, String> {
         .url
         .clone()
         .ok_or("--url is required: where to send the delivery")?;
-    let signed = sign::signed(
+    let (signed, _) = sign::signed(
         &a.common,
         &a.secret,
         a.timestamp,

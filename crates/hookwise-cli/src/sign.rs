@@ -6,13 +6,15 @@ use hookwise::scheme::{SignParams, SignedRequest};
 
 use crate::{Format, SignArgs, input};
 
+/// Signs the body file; also says whether the sender changes the body (Mailgun
+/// signs inside it), so the file is read once (standard input can only be read once).
 pub(crate) fn signed(
     common: &crate::Common,
     secret: &str,
     timestamp: Option<i64>,
     id: Option<&str>,
     event: Option<&str>,
-) -> Result<SignedRequest, String> {
+) -> Result<(SignedRequest, bool), String> {
     let body = input::body(&common.body_file)?;
     let scheme = input::scheme(&common.provider, common.url.as_deref())?;
     let params = SignParams {
@@ -22,13 +24,15 @@ pub(crate) fn signed(
         method: Some("POST"),
         event,
     };
-    scheme
+    let signed = scheme
         .sign(secret, &body, &params)
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    let changed = signed.body != body;
+    Ok((signed, changed))
 }
 
 pub(crate) fn run(a: &SignArgs) -> Result<ExitCode, String> {
-    let s = signed(
+    let (s, body_changed) = signed(
         &a.common,
         &a.secret,
         a.timestamp,
@@ -49,7 +53,7 @@ pub(crate) fn run(a: &SignArgs) -> Result<ExitCode, String> {
                 .map(|(n, v)| (n.to_owned(), serde_json::Value::String(text(v))))
                 .collect();
             let mut out = serde_json::json!({ "provider": a.common.provider, "headers": headers });
-            if s.body != input::body(&a.common.body_file)? {
+            if body_changed {
                 out["body"] = serde_json::Value::String(text(&s.body));
             }
             println!("{out}");
@@ -65,8 +69,7 @@ pub(crate) fn run(a: &SignArgs) -> Result<ExitCode, String> {
                     cmd += &format!(" -H '{n}: {}'", text(v).replace('\'', r"'\''"));
                 }
             }
-            if s.body == input::body(&a.common.body_file)? && a.common.body_file.as_os_str() != "-"
-            {
+            if !body_changed && a.common.body_file.as_os_str() != "-" {
                 cmd += &format!(" --data-binary @{}", a.common.body_file.display());
             } else {
                 cmd += &format!(" --data-binary '{}'", text(&s.body).replace('\'', r"'\''"));

@@ -440,13 +440,7 @@ impl Config {
 
 /// The JSON answer for an accepted delivery.
 pub fn answer_json(d: &Delivery, body: &[u8]) -> String {
-    serde_json::json!({
-        "provider": d.provider(),
-        "delivery_id": d.id(),
-        "event_type": d.event_type(),
-        "body_sha256": hex::encode(Sha256::digest(body)),
-    })
-    .to_string()
+    answer_json_with(d, body, None)
 }
 
 /// The JSON answer with one more field, for handlers that know more about
@@ -473,12 +467,6 @@ pub struct Ping {
     pub zen: String,
     /// The webhook's id.
     pub hook_id: Option<u64>,
-}
-
-/// The JSON answer for a duplicate (handler not run).
-pub fn duplicate_json(d: &Delivery) -> String {
-    serde_json::json!({"duplicate": true, "provider": d.provider(), "delivery_id": d.id()})
-        .to_string()
 }
 
 /// The testing knob `HOOKWISE_FAIL_FIRST`: remembers which deliveries already failed once.
