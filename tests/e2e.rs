@@ -42,6 +42,8 @@ async fn tampered_body(adapter: Adapter, preset: Preset) {
     let a = rx.send(&d).await;
     assert_eq!(a.status, 401, "{}", a.text());
     assert_eq!(a.error().as_deref(), Some("signature_mismatch"));
+    // The whole body was read: the connection stays open for the next request.
+    assert_eq!(a.header("connection"), None, "{:?}", a.headers);
 }
 
 async fn wrong_key(adapter: Adapter, preset: Preset) {
@@ -58,6 +60,10 @@ async fn missing_signature(adapter: Adapter, preset: Preset) {
     let a = rx.send(&d).await;
     assert_eq!(a.status, 401, "{}", a.text());
     assert_eq!(a.error().as_deref(), Some("missing_signature"));
+    // Rejected on its headers: the body stays unread and the connection ends.
+    assert_eq!(a.header("connection"), Some("close"), "{:?}", a.headers);
+    let next = rx.send(&preset.delivery()).await;
+    assert!(next.processed(), "{} {}", next.status, next.text());
 }
 
 async fn malformed_signature(adapter: Adapter, preset: Preset) {
@@ -121,6 +127,12 @@ async fn oversize_with_content_length(adapter: Adapter, preset: Preset) {
     let a = rx.send(&d).await;
     assert_eq!(a.status, 413, "{}", a.text());
     assert_eq!(a.error().as_deref(), Some("body_too_large"));
+    // The body was not read, so the connection cannot carry another request:
+    // the answer says so, and the client's next delivery goes out on a fresh
+    // connection instead of failing on the closed one.
+    assert_eq!(a.header("connection"), Some("close"), "{:?}", a.headers);
+    let next = rx.send(&preset.delivery()).await;
+    assert!(next.processed(), "{} {}", next.status, next.text());
 }
 
 async fn oversize_chunked(adapter: Adapter, preset: Preset) {
@@ -133,6 +145,7 @@ async fn oversize_chunked(adapter: Adapter, preset: Preset) {
         .await;
     assert_eq!(a.status, 413, "{}", a.text());
     assert_eq!(a.error().as_deref(), Some("body_too_large"));
+    assert_eq!(a.header("connection"), Some("close"), "{:?}", a.headers);
 }
 
 async fn trickled_body_times_out(adapter: Adapter, preset: Preset) {
@@ -150,6 +163,7 @@ async fn trickled_body_times_out(adapter: Adapter, preset: Preset) {
         .await;
     assert_eq!(a.status, 408, "{}", a.text());
     assert_eq!(a.error().as_deref(), Some("body_timeout"));
+    assert_eq!(a.header("connection"), Some("close"), "{:?}", a.headers);
 }
 
 async fn concurrent_duplicates_run_once(adapter: Adapter, preset: Preset) {

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use hookwise::{Delivery, Rejection};
 
@@ -25,6 +25,7 @@ pub struct WebhookError {
     // Boxed: the error path is cold and `Result<_, WebhookError>` stays small.
     kind: Box<Kind>,
     on_rejection: Option<OnRejection>,
+    close: bool,
 }
 
 enum Kind {
@@ -54,6 +55,7 @@ impl WebhookError {
         Self {
             kind: Box::new(Kind::Rejected(rejection)),
             on_rejection,
+            close: false,
         }
     }
 
@@ -65,6 +67,7 @@ impl WebhookError {
         Self {
             kind: Box::new(Kind::InvalidPayload { status, detail }),
             on_rejection,
+            close: false,
         }
     }
 
@@ -72,6 +75,7 @@ impl WebhookError {
         Self {
             kind: Box::new(Kind::Duplicate(delivery)),
             on_rejection,
+            close: false,
         }
     }
 
@@ -79,7 +83,24 @@ impl WebhookError {
         Self {
             kind: Box::new(Kind::Handshake(reply)),
             on_rejection: None,
+            close: false,
         }
+    }
+
+    /// Marks the answer as the last one on its connection: the request body
+    /// was not (entirely) read, so the connection cannot carry another request.
+    pub(crate) fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    /// Whether the answer closes the connection (`Connection: close`): the
+    /// extractor refused before reading the whole body (headers rejected,
+    /// body too large, too slow or unreadable), and draining an unread body
+    /// is what a limit exists to avoid. Clients then send their next request
+    /// on a fresh connection instead of failing on this one.
+    pub fn closes_connection(&self) -> bool {
+        self.close
     }
 
     /// What kind of error this is.
@@ -223,9 +244,13 @@ impl ResponseError for WebhookError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match &self.on_rejection {
+        let mut res = match &self.on_rejection {
             Some(f) => f(self),
             None => self.default_response(),
+        };
+        if self.close {
+            res.head_mut().set_connection_type(ConnectionType::Close);
         }
+        res
     }
 }

@@ -194,9 +194,15 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         .uri(uri)
         .peer(req.peer_addr())
         .peer_certificates(req.conn_data::<PeerCertificates>());
+    // A rejection from here on leaves the body unread: the answer closes the
+    // connection rather than draining what may be a huge or endless body.
+    let has_body = !matches!(content_length(req), Some(0))
+        && (req.headers().contains_key(header::CONTENT_LENGTH)
+            || req.headers().contains_key(header::TRANSFER_ENCODING));
+    let unread = |e: WebhookError| if has_body { e.closing() } else { e };
     let pending = verifier
         .check_headers(&parts)
-        .map_err(|r| reject(&config, r))?;
+        .map_err(|r| unread(reject(&config, r)))?;
 
     let limit = verifier.max_body();
     let expected = match content_length(req) {
@@ -204,7 +210,8 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
             return Err(reject(
                 &config,
                 Rejection::new(Reason::BodyTooLarge, "Content-Length exceeds the limit"),
-            ));
+            )
+            .closing());
         }
         Some(len) => usize::try_from(len).ok(),
         None => None,
@@ -236,12 +243,15 @@ impl Started {
         let read = read_body(&mut self.payload, limit, self.expected);
         let body = match tokio::time::timeout(verifier.body_timeout(), read).await {
             Ok(Ok(body)) => body,
-            Ok(Err(rejection)) => return Err(reject(&self.config, rejection)),
+            // The body was cut off, is over the limit or too slow: what is
+            // left of it stays unread, so the connection ends with the answer.
+            Ok(Err(rejection)) => return Err(reject(&self.config, rejection).closing()),
             Err(_elapsed) => {
                 return Err(reject(
                     &self.config,
                     Rejection::new(Reason::BodyTimeout, "body not received before the deadline"),
-                ));
+                )
+                .closing());
             }
         };
         let delivery = verifier

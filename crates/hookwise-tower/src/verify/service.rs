@@ -141,11 +141,29 @@ where
         res
     };
     let (mut parts, body) = req.into_parts();
+    // An answer sent before the whole body was read is the last one on an
+    // HTTP/1 connection: draining an unread (maybe huge, maybe endless) body is
+    // what the limits exist to avoid, and a client that reused the connection
+    // would fail its next request on it. `Connection: close` tells it so.
+    let http1 = parts.version <= http::Version::HTTP_11;
+    let closing = |mut res: Response<ResBody>| {
+        if http1 {
+            res.headers_mut()
+                .entry(header::CONNECTION)
+                .or_insert(HeaderValue::from_static("close"));
+        }
+        res
+    };
+    let unread = !body.is_end_stream();
+    let reject_unread = |rejection: Rejection| {
+        let res = reject(rejection);
+        if unread { closing(res) } else { res }
+    };
 
     // 0. Meta's unsigned subscription check, when enabled and configured.
     if shared.handshakes {
         if let Some(answer) = verifier.pre_handshake(&RequestParts::from(&parts)) {
-            return Err(answer.map(handshake_response).map_err(reject)?);
+            return Err(answer.map(handshake_response).map_err(reject_unread)?);
         }
     }
 
@@ -160,7 +178,7 @@ where
                 .peer_certificates(certs),
         )
     }
-    .map_err(reject)?;
+    .map_err(reject_unread)?;
 
     // 2. Size: by Content-Length (or an exact size hint) without reading, then
     //    while streaming, under the deadline.
@@ -168,7 +186,7 @@ where
     let max_u64 = u64::try_from(max).unwrap_or(u64::MAX);
     let announced = content_length(&parts.headers).max(Some(body.size_hint().lower()));
     if let Some(len) = announced.filter(|&len| len > max_u64) {
-        return Err(reject(Rejection::new(
+        return Err(reject_unread(Rejection::new(
             Reason::BodyTooLarge,
             format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
         )));
@@ -178,25 +196,25 @@ where
     let bytes = match collected {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if is_length_limit(&*e) => {
-            return Err(reject(Rejection::new(
+            return Err(closing(reject(Rejection::new(
                 Reason::BodyTooLarge,
                 format!("body exceeds the limit of {max} bytes"),
-            )));
+            ))));
         }
         Ok(Err(e)) => {
-            return Err(reject(Rejection::new(
+            return Err(closing(reject(Rejection::new(
                 Reason::BodyUnreadable,
                 format!("could not read the body: {e}"),
-            )));
+            ))));
         }
         Err(_elapsed) => {
-            return Err(reject(Rejection::new(
+            return Err(closing(reject(Rejection::new(
                 Reason::BodyTimeout,
                 format!(
                     "body not received within {} ms",
                     verifier.body_timeout().as_millis()
                 ),
-            )));
+            ))));
         }
     };
 
@@ -328,6 +346,10 @@ mod tests {
                 }
             }
         }
+
+        fn is_end_stream(&self) -> bool {
+            matches!(self, Self::Chunks(c) if c.iter().all(Bytes::is_empty))
+        }
     }
 
     fn verifier() -> Verifier {
@@ -426,6 +448,25 @@ mod tests {
         );
         assert!(!polled.load(Ordering::SeqCst));
         assert_eq!(calls.load(Ordering::SeqCst), 0);
+        // The body is left unread, so the HTTP/1 connection ends here.
+        assert_eq!(res.headers()[header::CONNECTION], "close");
+    }
+
+    #[tokio::test]
+    async fn early_rejection_keeps_http2_and_bodiless_connections() {
+        let polled = Arc::new(AtomicBool::new(false));
+        let req = Request::post("/hook")
+            .version(http::Version::HTTP_2)
+            .body(TestBody::Stall(polled))
+            .unwrap();
+        let res = service(Arc::default()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(!res.headers().contains_key(header::CONNECTION));
+
+        let req = Request::post("/hook").body(Bytes::new().into()).unwrap();
+        let res = service(Arc::default()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(!res.headers().contains_key(header::CONNECTION));
     }
 
     #[tokio::test]
@@ -439,6 +480,7 @@ mod tests {
         assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(res.body().as_ref(), br#"{"error":"body_too_large"}"#);
         assert!(!polled.load(Ordering::SeqCst));
+        assert_eq!(res.headers()[header::CONNECTION], "close");
     }
 
     #[tokio::test]
@@ -465,6 +507,7 @@ mod tests {
         let res = service(Arc::default()).oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(res.body().as_ref(), br#"{"error":"signature_mismatch"}"#);
+        assert!(!res.headers().contains_key(header::CONNECTION));
     }
 
     #[tokio::test]
