@@ -166,7 +166,7 @@ impl EventRouter {
             match entry {
                 Some(entry) => entry(req, body, delivery),
                 None => {
-                    let event = serde_json::to_string(&delivery.event_type)
+                    let event = serde_json::to_string(&delivery.event_type())
                         .unwrap_or_else(|_| "null".to_owned());
                     Box::pin(async move {
                         HttpResponse::Ok()

@@ -98,7 +98,7 @@ pub(crate) fn run(a: &VerifyArgs) -> Result<ExitCode, String> {
             if a.json {
                 let out = serde_json::json!({
                     "valid": true, "provider": d.provider(), "delivery_id": d.id(), "event_type": d.event_type(),
-                    "timestamp": d.timestamp, "key": d.key(), "replay_key": d.replay_key(),
+                    "timestamp": d.timestamp(), "key": d.key(), "replay_key": d.replay_key(),
                 });
                 println!("{out}");
             } else {
@@ -107,7 +107,7 @@ pub(crate) fn run(a: &VerifyArgs) -> Result<ExitCode, String> {
                 if let Some(id) = d.id() {
                     println!(
                         "  id:         {id}{}",
-                        if d.id_is_signed {
+                        if d.id_is_signed() {
                             ""
                         } else {
                             " (not signed by the sender)"
@@ -117,7 +117,7 @@ pub(crate) fn run(a: &VerifyArgs) -> Result<ExitCode, String> {
                 if let Some(ev) = d.event_type() {
                     println!("  event:      {ev}");
                 }
-                if let Some(ts) = d.timestamp {
+                if let Some(ts) = d.timestamp() {
                     println!("  timestamp:  {ts} ({})", skew_text(case.now - ts));
                 }
                 println!("  replay key: {}", d.replay_key());

@@ -142,7 +142,7 @@ impl EventRouter {
         let event = req
             .extensions()
             .get::<Delivery>()
-            .and_then(|d| d.event_type.clone());
+            .and_then(|d| d.event_type().map(str::to_owned));
         if let Some(entry) = event.as_deref().and_then(|e| self.routes.get(e)) {
             return entry(req);
         }
@@ -250,7 +250,7 @@ mod tests {
             .fallback(|h: RawWebhook| async move {
                 (
                     StatusCode::ACCEPTED,
-                    format!("other {}", h.delivery.event_type.unwrap_or_default()),
+                    format!("other {}", h.delivery.event_type().unwrap_or_default()),
                 )
             });
         assert_eq!(

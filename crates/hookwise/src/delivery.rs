@@ -1,6 +1,7 @@
 //! What a handler learns about a verified delivery.
 
 use std::borrow::Cow;
+use std::fmt;
 
 /// The verified metadata of a delivery.
 ///
@@ -9,44 +10,200 @@ use std::borrow::Cow;
 /// signature), so an attacker cannot change it; [`Delivery::id`] is the id as
 /// the sender named it, which for some senders (GitHub, Shopify) travels in an
 /// unsigned header ([`Delivery::id_is_signed`] tells).
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The replay key, the id and the event type share one allocation (the key
+/// usually contains the id): a `Delivery` is built on every request.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// The sender, e.g. `github` (the provider name used everywhere in hookwise).
-    pub provider: Cow<'static, str>,
-    /// The delivery id as the sender named it, if any.
-    pub id: Option<String>,
-    /// Whether [`Delivery::id`] is covered by the signature.
-    pub id_is_signed: bool,
-    /// The signed timestamp, in Unix seconds, if the sender signs one.
-    pub timestamp: Option<i64>,
-    /// The event type, if the sender says (e.g. `push`, `payment_intent.succeeded`).
-    pub event_type: Option<String>,
-    /// The key that matched (its label, or `key-<index>`).
-    pub key: Cow<'static, str>,
-    /// The replay-store key: `<provider>:<signed id>` or `<provider>:sig:<hash>`.
-    pub replay_key: String,
+    provider: Cow<'static, str>,
+    key: Cow<'static, str>,
+    timestamp: Option<i64>,
+    id_is_signed: bool,
+    /// The replay key, then the id unless the key contains it, then the event type.
+    text: String,
+    replay_end: usize,
+    id: Option<(usize, usize)>,
+    event: Option<(usize, usize)>,
+}
+
+/// Where a delivery's replay key comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum ReplayFrom<'a> {
+    /// `<provider>:<id>`: the id is signed (or authenticated with the token).
+    Id,
+    /// `<provider>:sig:<hex>`: 128 bits of the signature (hashed first when
+    /// it is longer than 32 bytes).
+    Signature(&'a [u8]),
 }
 
 impl Delivery {
-    /// The sender.
+    /// Builds the metadata with one allocation for all its text.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        provider: Cow<'static, str>,
+        key: Cow<'static, str>,
+        timestamp: Option<i64>,
+        id: Option<&str>,
+        id_is_signed: bool,
+        event: Option<&str>,
+        replay: ReplayFrom<'_>,
+    ) -> Self {
+        use sha2::Digest as _;
+        let digest;
+        let (in_key, bits): (Option<&str>, &[u8]) = match (replay, id) {
+            (ReplayFrom::Id, Some(id)) => (Some(id), &[]),
+            (ReplayFrom::Id, None) => (None, &[]),
+            (ReplayFrom::Signature(s), _) if s.len() <= 32 => (None, &s[..s.len().min(16)]),
+            (ReplayFrom::Signature(s), _) => {
+                digest = sha2::Sha256::digest(s);
+                (None, &digest[..16])
+            }
+        };
+        let key_len = provider.len() + 1 + in_key.map_or(4 + 2 * bits.len(), str::len);
+        let extra_id = if in_key.is_some() {
+            0
+        } else {
+            id.map_or(0, str::len)
+        };
+        let mut text = String::with_capacity(key_len + extra_id + event.map_or(0, str::len));
+        text.push_str(&provider);
+        text.push(':');
+        let mut id_at = None;
+        if let Some(id) = in_key {
+            id_at = Some((text.len(), text.len() + id.len()));
+            text.push_str(id);
+        } else {
+            text.push_str("sig:");
+            crate::scheme::inline::push_hex(&mut text, bits);
+        }
+        let replay_end = text.len();
+        if let (None, Some(id)) = (in_key, id) {
+            id_at = Some((text.len(), text.len() + id.len()));
+            text.push_str(id);
+        }
+        let event = event.map(|e| {
+            let at = (text.len(), text.len() + e.len());
+            text.push_str(e);
+            at
+        });
+        Self {
+            provider,
+            key,
+            timestamp,
+            id_is_signed,
+            text,
+            replay_end,
+            id: id_at,
+            event,
+        }
+    }
+
+    /// The sender, e.g. `github` (the provider name used everywhere in hookwise).
     pub fn provider(&self) -> &str {
         &self.provider
     }
-    /// The delivery id, if any.
+
+    /// The delivery id as the sender named it, if any.
     pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
+        self.id.map(|(a, b)| &self.text[a..b])
     }
-    /// The event type, if any.
+
+    /// Whether [`Delivery::id`] is covered by the signature.
+    pub const fn id_is_signed(&self) -> bool {
+        self.id_is_signed
+    }
+
+    /// The signed timestamp, in Unix seconds, if the sender signs one.
+    pub const fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+
+    /// The event type, if the sender says (e.g. `push`, `payment_intent.succeeded`).
     pub fn event_type(&self) -> Option<&str> {
-        self.event_type.as_deref()
+        self.event.map(|(a, b)| &self.text[a..b])
     }
-    /// The key that matched.
+
+    /// The key that matched (its label, or `key-<index>`).
     pub fn key(&self) -> &str {
         &self.key
     }
-    /// The key for the replay store.
+
+    /// The replay-store key: `<provider>:<signed id>` or `<provider>:sig:<hash>`.
     pub fn replay_key(&self) -> &str {
-        &self.replay_key
+        &self.text[..self.replay_end]
+    }
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("provider", &self.provider())
+            .field("id", &self.id())
+            .field("id_is_signed", &self.id_is_signed)
+            .field("timestamp", &self.timestamp)
+            .field("event_type", &self.event_type())
+            .field("key", &self.key())
+            .field("replay_key", &self.replay_key())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(id: Option<&str>, signed: bool, event: Option<&str>, replay: ReplayFrom<'_>) -> Delivery {
+        Delivery::new(
+            Cow::Borrowed("stripe"),
+            Cow::Borrowed("key-0"),
+            Some(5),
+            id,
+            signed,
+            event,
+            replay,
+        )
+    }
+
+    #[test]
+    fn replay_key_from_the_signed_id_shares_its_text() {
+        let d = d(
+            Some("evt_1"),
+            true,
+            Some("charge.succeeded"),
+            ReplayFrom::Id,
+        );
+        assert_eq!(d.replay_key(), "stripe:evt_1");
+        assert_eq!(d.id(), Some("evt_1"));
+        assert_eq!(d.event_type(), Some("charge.succeeded"));
+        assert_eq!(d.timestamp(), Some(5));
+        assert!(d.id_is_signed());
+        assert_eq!(d.text.len(), d.text.capacity());
+    }
+
+    #[test]
+    fn replay_key_from_the_signature_keeps_the_unsigned_id_apart() {
+        let d = d(
+            Some("gh-1"),
+            false,
+            None,
+            ReplayFrom::Signature(&[0xab; 32]),
+        );
+        assert_eq!(d.replay_key(), format!("stripe:sig:{}", "ab".repeat(16)));
+        assert_eq!(d.id(), Some("gh-1"));
+        assert_eq!(d.event_type(), None);
+        let long = d_long();
+        assert_eq!(long.replay_key().len(), "stripe:sig:".len() + 32);
+        assert_ne!(long.replay_key(), format!("stripe:sig:{}", "01".repeat(16)));
+    }
+
+    fn d_long() -> Delivery {
+        d(None, false, Some("e"), ReplayFrom::Signature(&[1; 64]))
+    }
+
+    #[test]
+    fn debug_shows_the_fields_not_the_buffer() {
+        let s = format!("{:?}", d(Some("evt_1"), true, None, ReplayFrom::Id));
+        assert!(s.contains(r#"replay_key: "stripe:evt_1""#), "{s}");
+        assert!(!s.contains("text"), "{s}");
     }
 }

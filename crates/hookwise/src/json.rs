@@ -8,7 +8,10 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 /// Extracts the values at `paths` (each a list of object keys) from `body`.
 /// Strings are returned as-is, numbers as their decimal text; anything else,
 /// a missing path or a body that is not a JSON object gives `None`.
-pub(crate) fn extract<const N: usize>(body: &[u8], paths: [&[&str]; N]) -> [Option<String>; N] {
+pub(crate) fn extract<S: AsRef<str>, const N: usize>(
+    body: &[u8],
+    paths: [&[S]; N],
+) -> [Option<String>; N] {
     let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
     if N == 0 || paths.iter().all(|p| p.is_empty()) {
         return out;
@@ -17,30 +20,45 @@ pub(crate) fn extract<const N: usize>(body: &[u8], paths: [&[&str]; N]) -> [Opti
     if first != Some(&b'{') {
         return out;
     }
-    // Fast path: top-level fields that are the object's first or last member
-    // (Stripe's `id` comes first and `type` last; Paddle's `event_id` first) are
-    // read without scanning the body in between.
-    let ends = [first_member(body), last_member(body)];
-    for (i, path) in paths.iter().enumerate() {
-        if let [key] = path {
-            out[i] = ends
-                .iter()
-                .flatten()
-                .find(|(k, _)| *k == key.as_bytes())
-                .map(|(_, v)| v.clone());
+    // Fast path: a top-level field that is the object's last member (Stripe's
+    // `type` comes after the whole `data` object) is read from the end, without
+    // scanning the body in between. Only a matching value becomes a `String`.
+    if let Some((last, v)) = last_member(body) {
+        for (i, path) in paths.iter().enumerate() {
+            if let [key] = path {
+                if key.as_ref().as_bytes() == last {
+                    out[i] = scalar(v);
+                }
+            }
         }
     }
-    let active: Vec<usize> = (0..N)
-        .filter(|&i| !paths[i].is_empty() && out[i].is_none())
-        .collect();
-    if active.is_empty() {
+    // The paths still to find, without a heap allocation (N is at most 4).
+    let mut active = [0usize; N];
+    let mut n = 0;
+    for i in (0..N).filter(|&i| !paths[i].is_empty() && out[i].is_none()) {
+        active[n] = i;
+        n += 1;
+    }
+    if n == 0 {
         return out;
+    }
+    // Then a forward scan of the members that stops as soon as everything is
+    // found (strings jumped with memchr, nothing allocated but the results).
+    // Anything it does not handle (an escaped key, malformed JSON) falls back
+    // to serde_json, from scratch.
+    let start = body.len() - body.iter().skip_while(|b| b.is_ascii_whitespace()).count();
+    if scan_object(body, start, &paths, 0, &active[..n], &mut out).is_some() {
+        return out;
+    }
+    // The scan may have filled some before giving up: serde_json starts over.
+    for &i in &active[..n] {
+        out[i] = None;
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let seed = Seed {
         paths: &paths,
         depth: 0,
-        active: &active,
+        active: &active[..n],
         out: &mut out,
     };
     if de.deserialize_any(seed).is_err() {
@@ -48,6 +66,137 @@ pub(crate) fn extract<const N: usize>(body: &[u8], paths: [&[&str]; N]) -> [Opti
         // does not parse is still a verified body, it just has no metadata.
     }
     out
+}
+
+/// How a scan of an object ended.
+enum Scan {
+    /// At this index, just after the closing brace.
+    End(usize),
+    /// Every path asked for was found: the rest is not read.
+    Done,
+}
+
+/// Reads the object at `b[i] == '{'`, filling `out` for the `active` paths at
+/// `depth`. `None` when the input is not something it handles.
+fn scan_object<S: AsRef<str>, const N: usize>(
+    b: &[u8],
+    mut i: usize,
+    paths: &[&[S]; N],
+    depth: usize,
+    active: &[usize],
+    out: &mut [Option<String>; N],
+) -> Option<Scan> {
+    (b.get(i) == Some(&b'{')).then_some(())?;
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return Some(Scan::End(i + 1));
+    }
+    loop {
+        (b.get(i) == Some(&b'"')).then_some(())?;
+        let key_end = skip_string(b, i)?;
+        let key = &b[i + 1..key_end - 1];
+        if key.contains(&b'\\') {
+            return None;
+        }
+        i = skip_ws(b, key_end);
+        (b.get(i) == Some(&b':')).then_some(())?;
+        i = skip_ws(b, i + 1);
+        // The active paths going through this key, and those ending at it.
+        let (mut sub, mut ns) = ([0usize; N], 0);
+        let mut leaf = false;
+        for &p in active {
+            if paths[p].get(depth).map(|k| k.as_ref().as_bytes()) == Some(key) {
+                if paths[p].len() == depth + 1 {
+                    leaf = true;
+                } else {
+                    sub[ns] = p;
+                    ns += 1;
+                }
+            }
+        }
+        let end = if leaf {
+            let end = skip_value(b, i)?;
+            let v = scalar(&b[i..end]);
+            for &p in active {
+                if paths[p].len() == depth + 1
+                    && paths[p][depth].as_ref().as_bytes() == key
+                    && out[p].is_none()
+                {
+                    out[p].clone_from(&v);
+                }
+            }
+            end
+        } else if ns > 0 && b.get(i) == Some(&b'{') {
+            match scan_object(b, i, paths, depth + 1, &sub[..ns], out)? {
+                Scan::End(end) => end,
+                Scan::Done => return Some(Scan::Done),
+            }
+        } else {
+            skip_value(b, i)?
+        };
+        if (leaf || ns > 0)
+            && paths
+                .iter()
+                .enumerate()
+                .all(|(p, path)| path.is_empty() || out[p].is_some())
+        {
+            return Some(Scan::Done);
+        }
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => i = skip_ws(b, i + 1),
+            b'}' => return Some(Scan::End(i + 1)),
+            _ => return None,
+        }
+    }
+}
+
+/// The index just after the string starting at `b[i] == '"'`.
+fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[k] == b'\\' {
+            j = k + 2;
+        } else {
+            return Some(k + 1);
+        }
+    }
+}
+
+/// The index just after the JSON value starting at `b[i]`.
+fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match *b.get(j)? {
+                    b'"' => {
+                        j = skip_string(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let n = b[i..]
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace())
+                .unwrap_or(b.len() - i);
+            (n > 0).then_some(i + n)
+        }
+    }
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -78,43 +227,9 @@ fn scalar(token: &[u8]) -> Option<String> {
     }
 }
 
-/// The first member of the top-level object, when its key has no escapes and
-/// its value is a string or an integer.
-fn first_member(b: &[u8]) -> Option<(&[u8], String)> {
-    let mut i = skip_ws(b, 0);
-    (b.get(i) == Some(&b'{')).then_some(())?;
-    i = skip_ws(b, i + 1);
-    (b.get(i) == Some(&b'"')).then_some(())?;
-    let key_end = i + 1 + b[i + 1..].iter().position(|c| *c == b'"')?;
-    let key = &b[i + 1..key_end];
-    if key.contains(&b'\\') {
-        return None;
-    }
-    i = skip_ws(b, key_end + 1);
-    (b.get(i) == Some(&b':')).then_some(())?;
-    i = skip_ws(b, i + 1);
-    let end = if b.get(i) == Some(&b'"') {
-        let mut j = i + 1;
-        loop {
-            match b.get(j)? {
-                b'\\' => j += 2,
-                b'"' => break j + 1,
-                _ => j += 1,
-            }
-        }
-    } else {
-        i + b[i..]
-            .iter()
-            .position(|c| !(c.is_ascii_digit() || *c == b'-'))?
-    };
-    let after = skip_ws(b, end);
-    matches!(b.get(after), Some(b',' | b'}')).then_some(())?;
-    Some((key, scalar(&b[i..end])?))
-}
-
 /// The last member of the top-level object (the final `}` closes the top-level
 /// object, so the pair right before it is a top-level member).
-fn last_member(b: &[u8]) -> Option<(&[u8], String)> {
+fn last_member(b: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut end = skip_ws_back(b, b.len());
     (end > 0 && b[end - 1] == b'}').then_some(())?;
     end = skip_ws_back(b, end - 1);
@@ -149,24 +264,24 @@ fn last_member(b: &[u8]) -> Option<(&[u8], String)> {
     }
     let before = skip_ws_back(b, key_start - 1);
     (before > 0 && matches!(b[before - 1], b',' | b'{')).then_some(())?;
-    Some((key, scalar(&b[value_start..value_end])?))
+    Some((key, &b[value_start..value_end]))
 }
 
-struct Seed<'p, 'o, const N: usize> {
-    paths: &'p [&'p [&'p str]; N],
+struct Seed<'p, 'o, S, const N: usize> {
+    paths: &'p [&'p [S]; N],
     depth: usize,
     active: &'p [usize],
     out: &'o mut [Option<String>; N],
 }
 
-impl<'de, const N: usize> DeserializeSeed<'de> for Seed<'_, '_, N> {
+impl<'de, S: AsRef<str>, const N: usize> DeserializeSeed<'de> for Seed<'_, '_, S, N> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, const N: usize> Visitor<'de> for Seed<'_, '_, N> {
+impl<'de, S: AsRef<str>, const N: usize> Visitor<'de> for Seed<'_, '_, S, N> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -174,34 +289,35 @@ impl<'de, const N: usize> Visitor<'de> for Seed<'_, '_, N> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut sub: Vec<usize> = Vec::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            sub.clear();
-            sub.extend(
-                self.active
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.paths[i].get(self.depth) == Some(&&*key)),
-            );
-            if sub.is_empty() {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            // The active paths going through this key, and those ending at it.
+            let (mut sub, mut ns) = ([0usize; N], 0);
+            let (mut leaf, mut nl) = ([0usize; N], 0);
+            for &i in self.active {
+                if self.paths[i].get(self.depth).map(AsRef::as_ref) == Some(&*key) {
+                    if self.paths[i].len() == self.depth + 1 {
+                        leaf[nl] = i;
+                        nl += 1;
+                    } else {
+                        sub[ns] = i;
+                        ns += 1;
+                    }
+                }
+            }
+            if ns + nl == 0 {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let leaf: Vec<usize> = sub
-                .iter()
-                .copied()
-                .filter(|&i| self.paths[i].len() == self.depth + 1)
-                .collect();
-            if leaf.is_empty() {
+            if nl == 0 {
                 map.next_value_seed(Seed {
                     paths: self.paths,
                     depth: self.depth + 1,
-                    active: &sub,
+                    active: &sub[..ns],
                     out: &mut *self.out,
                 })?;
             } else {
                 let v = map.next_value::<Scalar>()?;
-                for i in leaf {
+                for &i in &leaf[..nl] {
                     if self.out[i].is_none() {
                         self.out[i] = v.0.clone();
                     }
@@ -236,6 +352,29 @@ impl<'de, const N: usize> Visitor<'de> for Seed<'_, '_, N> {
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
+    }
+}
+
+/// An object key, borrowed from the body unless it has escapes (serde's own
+/// `Cow<str>` always allocates).
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -318,8 +457,30 @@ mod tests {
             br#"{"id":"v\u00e4","z":{"id":"no"}}"#,
             br#"{"type":"first","id":"last"}"#,
         ];
-        for body in bodies {
+        let more: [&[u8]; 7] = [
+            br#"{"token":"t","event":{"type":"app_mention","text":"}{\"]["},"type":"event_callback","event_id":"Ev1"}"#,
+            br#"{"event":[{"type":"no"}],"id":"a","event_id":"b"}"#,
+            br#"{"event":{"x":{"type":"deep"},"type":"mid"},"id":true,"type":1.5}"#,
+            br#"{"event":"flat","event_id":-3}"#,
+            br#"  {"id" : "sp" , "event" : { "type" : "x" } }  trailing"#,
+            br#"{"id":"a","id":"b","event":{"type":"1"},"event":{"type":"2"}}"#,
+            br#"{"id":"unterminated"#,
+        ];
+        for body in bodies.iter().chain(&more) {
             let fast = extract(body, [&["id"], &["type"]]);
+            let nested = extract(body, [&["event", "type"], &["event_id"], &["id"]]);
+            let paths: [&[&str]; 3] = [&["event", "type"], &["event_id"], &["id"]];
+            let mut slow = [None, None, None];
+            let _ = serde::Deserializer::deserialize_any(
+                &mut serde_json::Deserializer::from_slice(body),
+                super::Seed {
+                    paths: &paths,
+                    depth: 0,
+                    active: &[0, 1, 2],
+                    out: &mut slow,
+                },
+            );
+            assert_eq!(nested, slow, "{}", String::from_utf8_lossy(body));
             // The full parse alone (no fast path): a path the fast path cannot see.
             let mut slow: [Option<String>; 2] = [None, None];
             let paths: [&[&str]; 2] = [&["id"], &["type"]];

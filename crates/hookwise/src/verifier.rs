@@ -86,7 +86,7 @@ impl Verifier {
             _ => None,
         };
         let zoom = |plain: &[u8]| {
-            let key = self.inner.keys.iter().find(|k| k.name == delivery.key)?;
+            let key = self.inner.keys.iter().find(|k| k.name == delivery.key())?;
             Some(hex::encode(
                 key.mac(crate::scheme::Algorithm::Sha256)?.tag(plain),
             ))
@@ -215,13 +215,15 @@ impl Verifier {
             return Ok(Admission::Proceed(ReplayGuard::inert()));
         };
         let token = Token::new();
-        match store
-            .reserve(&delivery.replay_key, &token, i.in_flight_ttl)
-            .await
-        {
+        let key = delivery.replay_key();
+        let reserved = match store.reserve_sync(key, &token, i.in_flight_ttl) {
+            Some(r) => r,
+            None => store.reserve(key, &token, i.in_flight_ttl).await,
+        };
+        match reserved {
             Ok(Reserve::Reserved) => Ok(Admission::Proceed(ReplayGuard::new(
                 store.clone(),
-                delivery.replay_key.clone(),
+                delivery.replay_key().to_owned(),
                 token,
                 i.retention,
                 i.fail_open,

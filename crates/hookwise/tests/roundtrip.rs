@@ -220,7 +220,7 @@ proptest! {
             let ok = verify(&scheme, secret, &signed.headers, &signed.body);
             prop_assert!(ok.is_ok(), "{}: {:?}", name, ok);
             if scheme.is_timestamped() {
-                prop_assert_eq!(ok.unwrap().timestamp, Some(ts));
+                prop_assert_eq!(ok.unwrap().timestamp(), Some(ts));
             }
 
             // One byte of the body.
@@ -290,7 +290,7 @@ fn linear_body_timestamp_round_trip() {
         .sign("lin-secret", body.as_bytes(), &SignParams::default())
         .unwrap();
     let d = verify(&scheme, "lin-secret", &signed.headers, body.as_bytes()).unwrap();
-    assert_eq!(d.timestamp, Some(NOW));
+    assert_eq!(d.timestamp(), Some(NOW));
     let stale = format!(
         r#"{{"action":"create","type":"Issue","webhookTimestamp":{}}}"#,
         (NOW - 61) * 1000

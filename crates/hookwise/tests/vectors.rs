@@ -213,7 +213,7 @@ impl Vector {
                 "{file}: wrong key: {r:?}"
             );
         }
-        if let Some(ts) = d.timestamp {
+        if let Some(ts) = d.timestamp() {
             let tol = self.verifier(self.now).tolerance();
             let past = i64::try_from(tol.past().as_secs()).unwrap();
             let r = self.run(&self.headers, &self.body, ts + past + 1);

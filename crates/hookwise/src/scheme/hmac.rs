@@ -12,11 +12,12 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::asym::{self, PublicKeyEncoding};
+use super::inline::{Inline, decode_tag};
 use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG};
 use super::{
-    Pending, PreparedKey, SignParams, SignedRequest, body_fields, replay_key_for, secret_bytes,
-    static_name,
+    Pending, PreparedKey, SignParams, SignedRequest, body_fields, secret_bytes, static_name,
 };
+use crate::delivery::ReplayFrom;
 use crate::headers::Lookup;
 use crate::timestamp::TimestampFormat;
 use crate::{ConfigError, Delivery, HeaderList, Key, Reason, Rejection, RequestParts, Tolerance};
@@ -339,12 +340,16 @@ impl HmacScheme {
                         format!("signature does not start with `{prefix}`"),
                     ));
                 }
-                let sig = set
-                    .encoding
-                    .decode(&value[pre.len()..])
-                    .ok_or_else(|| malformed(set, "signature is not valid encoding"))?;
+                let raw = &value[pre.len()..];
+                let invalid = || malformed(set, "signature is not valid encoding");
+                if set.algorithm.is_asymmetric() {
+                    let sig = set.encoding.decode(raw).ok_or_else(invalid)?;
+                    p.asym_signatures.push(sig);
+                } else {
+                    let sig = decode_tag(set.encoding, raw).ok_or_else(invalid)?;
+                    p.signatures.push(sig);
+                }
                 p.candidates = 1;
-                p.signatures.push(sig);
             }
             SignatureFormat::List {
                 separator,
@@ -372,17 +377,18 @@ impl HmacScheme {
                         continue; // junk entry, ignored like an unknown version
                     };
                     let (k, v) = (&entry[..pos], &entry[pos + 1..]);
-                    if k == version.as_bytes() {
+                    if k == version.as_bytes() && !set.algorithm.is_asymmetric() {
                         p.candidates += 1;
-                        if let Some(sig) = set.encoding.decode(v) {
+                        if let Some(sig) = decode_tag(set.encoding, v) {
                             if !p.signatures.contains(&sig) {
                                 p.signatures.push(sig);
                             }
                         }
-                    } else if self
-                        .asym
-                        .as_ref()
-                        .is_some_and(|a| k == a.version.as_bytes())
+                    } else if k == version.as_bytes()
+                        || self
+                            .asym
+                            .as_ref()
+                            .is_some_and(|a| k == a.version.as_bytes())
                     {
                         p.candidates += 1;
                         if let Some(sig) = set.encoding.decode(v) {
@@ -419,12 +425,12 @@ impl HmacScheme {
                         .header(set.signature.clone())
                 })?;
                 p.timestamp = Some(self.parse_ts(raw, set.signature.clone())?);
-                p.ts_raw = raw.to_vec();
+                p.ts_raw = Inline::new(raw).ok_or_else(|| ts_too_long(set.signature.clone()))?;
             }
             Source::Header(name) => {
                 let raw = one(h, name)?;
                 p.timestamp = Some(self.parse_ts(raw, name.clone())?);
-                p.ts_raw = raw.to_vec();
+                p.ts_raw = Inline::new(raw).ok_or_else(|| ts_too_long(name.clone()))?;
             }
         }
         if let Some(ts) = p.timestamp {
@@ -483,7 +489,7 @@ impl HmacScheme {
             match part {
                 Part::Literal(l) => f(l),
                 Part::Id => f(p.id.as_deref().unwrap_or_default().as_bytes()),
-                Part::Timestamp => f(&p.ts_raw),
+                Part::Timestamp => f(p.ts_raw.as_slice()),
                 Part::Body => f(body),
                 Part::Url => f(p.url.as_bytes()),
                 Part::Method => f(p.method.as_bytes()),
@@ -510,11 +516,7 @@ impl HmacScheme {
             keys_tried += 1;
             if let Some(pk) = &key.public {
                 // Public-key signatures: the set's own algorithm, or the list's second version.
-                let sigs = if set.algorithm.is_asymmetric() {
-                    &p.signatures
-                } else {
-                    &p.asym_signatures
-                };
+                let sigs = &p.asym_signatures;
                 let mut feed =
                     |f: &mut dyn FnMut(&[u8])| self.feed(&p, body, payload.as_deref(), f);
                 if let Some(i) = sigs.iter().position(|sig| pk.verify(sig, &mut feed)) {
@@ -533,14 +535,15 @@ impl HmacScheme {
             );
             let computed = &tag[..n];
             let mut hit = None;
-            for (i, sig) in p.signatures.iter().enumerate() {
+            for sig in p.signatures.iter() {
                 // Length is public (it follows the algorithm); the bytes are compared in constant time.
-                if sig.len() == n && bool::from(sig.as_slice().ct_eq(computed)) && hit.is_none() {
-                    hit = Some(i);
+                let sig = sig.as_slice();
+                if sig.len() == n && bool::from(sig.ct_eq(computed)) && hit.is_none() {
+                    hit = Some(sig);
                 }
             }
-            if let Some(i) = hit {
-                sig_bytes = &p.signatures[i];
+            if let Some(sig) = hit {
+                sig_bytes = sig;
                 matched = Some(key.index);
                 break;
             }
@@ -577,20 +580,19 @@ impl HmacScheme {
         };
         let id = id_b.or(p.id.take());
         let event_type = event_b.or(p.event.take());
-        let replay_key = replay_key_for(
-            &self.provider,
-            id.as_deref().filter(|_| id_is_signed),
-            sig_bytes,
-        );
-        Ok(Delivery {
-            provider: self.provider.clone(),
-            id,
+        Ok(Delivery::new(
+            self.provider.clone(),
+            keys[key_index].name.clone(),
+            p.timestamp,
+            id.as_deref(),
             id_is_signed,
-            timestamp: p.timestamp,
-            event_type,
-            key: keys[key_index].name.clone(),
-            replay_key,
-        })
+            event_type.as_deref(),
+            if id_is_signed && id.is_some() {
+                ReplayFrom::Id
+            } else {
+                ReplayFrom::Signature(sig_bytes)
+            },
+        ))
     }
 
     pub(crate) fn sign(
@@ -623,7 +625,7 @@ impl HmacScheme {
             .unwrap_or_default();
         let p = Pending {
             id: Some(id.clone()),
-            ts_raw: ts.clone().unwrap_or_default().into_bytes(),
+            ts_raw: Inline::new(ts.as_deref().unwrap_or_default().as_bytes()).unwrap_or_default(),
             url,
             method: params.method.unwrap_or("POST").to_owned(),
             form: false,
@@ -710,6 +712,10 @@ fn canonical(lower: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
+}
+
+fn ts_too_long(header: Cow<'static, str>) -> Rejection {
+    Rejection::new(Reason::MalformedHeader, "timestamp is not valid").header(header)
 }
 
 fn malformed(set: &HeaderSet, detail: impl Into<Cow<'static, str>>) -> Rejection {

@@ -89,15 +89,15 @@ impl Mailgun {
             .tried(1, tried)
             .body_len(body.len())
         })?;
-        Ok(Delivery {
-            provider: Cow::Borrowed("mailgun"),
-            replay_key: format!("mailgun:{token}"),
-            id: Some(token),
-            id_is_signed: true,
-            timestamp: Some(ts),
-            event_type: event,
-            key: key.name.clone(),
-        })
+        Ok(Delivery::new(
+            Cow::Borrowed("mailgun"),
+            key.name.clone(),
+            Some(ts),
+            Some(&token),
+            true,
+            event.as_deref(),
+            crate::delivery::ReplayFrom::Id,
+        ))
     }
 
     /// Builds a Mailgun JSON body: `body` must be the `event-data` object.

@@ -7,6 +7,7 @@
 pub mod asym;
 pub mod basic;
 pub mod hmac;
+pub(crate) mod inline;
 pub mod mac;
 pub mod mailgun;
 pub mod token;
@@ -246,9 +247,12 @@ impl Scheme {
 pub struct Pending {
     pub(crate) set: usize,
     pub(crate) candidates: usize,
-    pub(crate) signatures: Vec<Vec<u8>>,
+    /// HMAC signatures, decoded on the stack.
+    pub(crate) signatures: inline::Tags,
+    /// Public-key signatures (ECDSA DER can exceed an HMAC tag).
     pub(crate) asym_signatures: Vec<Vec<u8>>,
-    pub(crate) ts_raw: Vec<u8>,
+    /// The timestamp exactly as sent (it is part of the signed content).
+    pub(crate) ts_raw: inline::Inline<40>,
     pub(crate) timestamp: Option<i64>,
     pub(crate) id: Option<String>,
     pub(crate) event: Option<String>,
@@ -371,35 +375,15 @@ pub(crate) fn static_name(provider: &str) -> &'static str {
 
 /// Reads the body-sourced fields in one pass.
 pub(crate) fn body_fields(body: &[u8], sources: [&Source; 3]) -> [Option<String>; 3] {
-    fn path(s: &Source) -> Vec<&str> {
+    fn path(s: &Source) -> &[Cow<'static, str>] {
         match s {
-            Source::Body(p) => p.iter().map(AsRef::as_ref).collect(),
-            _ => Vec::new(),
+            Source::Body(p) => p,
+            _ => &[],
         }
     }
     let (a, b, c) = (path(sources[0]), path(sources[1]), path(sources[2]));
     if a.is_empty() && b.is_empty() && c.is_empty() {
         return [None, None, None];
     }
-    crate::json::extract(body, [&a, &b, &c])
-}
-
-/// `<provider>:<signed id>`, else `<provider>:sig:<128 bits of the signature>`.
-pub(crate) fn replay_key_for(provider: &str, signed_id: Option<&str>, signature: &[u8]) -> String {
-    match signed_id {
-        Some(id) => format!("{provider}:{id}"),
-        // An HMAC tag is already a pseudorandom digest of the signed content:
-        // its first 128 bits identify the delivery. Longer (public-key)
-        // signatures are hashed first.
-        None if signature.len() <= 32 => {
-            format!(
-                "{provider}:sig:{}",
-                hex::encode(&signature[..signature.len().min(16)])
-            )
-        }
-        None => format!(
-            "{provider}:sig:{}",
-            hex::encode(&Sha256::digest(signature)[..16])
-        ),
-    }
+    crate::json::extract(body, [a, b, c])
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Pending, PreparedKey, SignedRequest, hmac::one, replay_key_for};
+use super::{Pending, PreparedKey, SignedRequest, hmac::one};
 use crate::{Delivery, HeaderList, Key, Reason, Rejection, RequestParts};
 
 /// A shared secret token sent verbatim in a header.
@@ -136,20 +136,26 @@ pub(crate) fn token_delivery(
     body: &[u8],
     keys: &[PreparedKey],
 ) -> Delivery {
-    let replay_key = match &p.id {
-        Some(id) => format!("{provider}:{id}"),
-        None => replay_key_for(provider, None, &Sha256::digest(body)),
+    let digest = if p.id.is_some() {
+        Default::default()
+    } else {
+        Sha256::digest(body)
     };
-    Delivery {
-        provider: provider.clone(),
-        id: p.id,
-        id_is_signed: false,
-        timestamp: None,
-        event_type: p.event,
-        key: keys
-            .iter()
+    Delivery::new(
+        provider.clone(),
+        keys.iter()
             .find(|k| k.index == p.matched_key)
             .map_or(Cow::Borrowed("key-0"), |k| k.name.clone()),
-        replay_key,
-    }
+        None,
+        p.id.as_deref(),
+        false,
+        p.event.as_deref(),
+        // The id authenticated by the token names the delivery; without one,
+        // the body's hash does.
+        if p.id.is_some() {
+            crate::delivery::ReplayFrom::Id
+        } else {
+            crate::delivery::ReplayFrom::Signature(&digest)
+        },
+    )
 }

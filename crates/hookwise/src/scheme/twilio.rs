@@ -7,7 +7,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::mac::{Algorithm, KeyedMac, MAX_TAG};
-use super::{Pending, PreparedKey, SignParams, SignedRequest, hmac::one, replay_key_for};
+use super::{Pending, PreparedKey, SignParams, SignedRequest, hmac::one};
+use crate::delivery::ReplayFrom;
 use crate::headers::Lookup;
 use crate::{ConfigError, Delivery, HeaderList, Key, Reason, Rejection, RequestParts};
 
@@ -63,16 +64,17 @@ impl Twilio {
             }
             Err(r) => return Err(r),
         };
-        let sig = base64::engine::general_purpose::STANDARD
-            .decode(value.trim_ascii())
-            .map_err(|_| {
+        let sig = super::inline::decode_tag(super::Encoding::Base64, value.trim_ascii())
+            .ok_or_else(|| {
                 Rejection::new(Reason::MalformedHeader, "signature is not base64")
                     .header(name.clone())
             })?;
+        let mut signatures = super::inline::Tags::default();
+        signatures.push(sig);
         let form = matches!(req.headers.lookup("content-type"), Lookup::One(ct) if ct.len() >= 33 && ct[..33].eq_ignore_ascii_case(b"application/x-www-form-urlencoded"));
         Ok(Pending {
             candidates: 1,
-            signatures: vec![sig],
+            signatures,
             url: self.signed_url(req.uri),
             form,
             ..Pending::default()
@@ -104,7 +106,7 @@ impl Twilio {
                 .body_len(body.len()));
             }
         }
-        let sig = &p.signatures[0];
+        let sig = p.signatures.first().map_or(&[][..], |t| t.as_slice());
         let mut tag = [0u8; MAX_TAG];
         let mut tried = 0;
         let mut matched = None;
@@ -126,7 +128,7 @@ impl Twilio {
                     },
                     &mut tag,
                 );
-                if sig.len() == n && bool::from(sig.as_slice().ct_eq(&tag[..n])) {
+                if sig.len() == n && bool::from(sig.ct_eq(&tag[..n])) {
                     matched = Some(key);
                     break 'keys;
                 }
@@ -147,16 +149,17 @@ impl Twilio {
         let id = get("MessageSid")
             .or_else(|| get("CallSid"))
             .or_else(|| get("SmsSid"));
-        Ok(Delivery {
-            provider: Cow::Borrowed("twilio"),
-            id_is_signed: id.is_some(),
-            id,
-            timestamp: None,
-            event_type: get("MessageStatus").or_else(|| get("CallStatus")),
-            key: key.name.clone(),
+        let event = get("MessageStatus").or_else(|| get("CallStatus"));
+        Ok(Delivery::new(
+            Cow::Borrowed("twilio"),
+            key.name.clone(),
+            None,
+            id.as_deref(),
+            id.is_some(),
+            event.as_deref(),
             // Status callbacks reuse the same Sid: only the signature identifies one delivery.
-            replay_key: replay_key_for("twilio", None, sig),
-        })
+            ReplayFrom::Signature(sig),
+        ))
     }
 
     #[allow(clippy::unused_self)]

@@ -1,0 +1,238 @@
+//! Small byte strings kept on the stack: decoded HMAC signatures and raw
+//! timestamps, read from headers on every request.
+
+use std::fmt;
+
+use super::mac::{Encoding, MAX_TAG};
+
+/// Up to `N` bytes (`N` ≤ 255) without a heap allocation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Inline<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> Default for Inline<N> {
+    fn default() -> Self {
+        Self {
+            len: 0,
+            bytes: [0; N],
+        }
+    }
+}
+
+impl<const N: usize> Inline<N> {
+    /// A copy of `b`, or `None` when it is longer than `N`.
+    pub(crate) fn new(b: &[u8]) -> Option<Self> {
+        let len = u8::try_from(b.len())
+            .ok()
+            .filter(|&l| usize::from(l) <= N)?;
+        let mut s = Self::default();
+        s.bytes[..b.len()].copy_from_slice(b);
+        s.len = len;
+        Some(s)
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl<const N: usize> fmt::Debug for Inline<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} bytes", self.len)
+    }
+}
+
+/// A decoded HMAC signature (at most a SHA-512 tag).
+pub(crate) type Tag = Inline<MAX_TAG>;
+
+/// Decodes a signature as sent. `None` when it is not valid `encoding`. A
+/// valid signature longer than any HMAC tag decodes to the empty tag, which
+/// matches nothing (it is a wrong signature, not a malformed header).
+pub(crate) fn decode_tag(encoding: Encoding, s: &[u8]) -> Option<Tag> {
+    match encoding {
+        Encoding::Hex => {
+            if s.len() % 2 != 0 {
+                return None;
+            }
+            let mut out = Tag::default();
+            let mut bad = 0u8;
+            for (i, pair) in s.chunks_exact(2).enumerate() {
+                let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+                bad |= (hi | lo) & 0x80;
+                if let Some(b) = out.bytes.get_mut(i) {
+                    *b = (hi << 4) | (lo & 0x0f);
+                }
+            }
+            if bad != 0 {
+                return None;
+            }
+            // `s.len() / 2 <= MAX_TAG < 256`: the length fits the `u8`.
+            out.len = u8::try_from(s.len() / 2)
+                .ok()
+                .filter(|&n| usize::from(n) <= MAX_TAG)
+                .unwrap_or(0);
+            if out.len == 0 {
+                out.bytes = [0; MAX_TAG];
+            }
+            Some(out)
+        }
+        Encoding::Base64 => {
+            use base64::Engine as _;
+            // `decode_slice` wants room for its estimate (up to 2 bytes over).
+            let mut buf = [0u8; MAX_TAG + 3];
+            if s.len() <= (MAX_TAG + 2).div_ceil(3) * 4 {
+                let n = base64::engine::general_purpose::STANDARD
+                    .decode_slice(s, &mut buf)
+                    .ok()?;
+                return Some(Tag::new(&buf[..n]).unwrap_or_default());
+            }
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .ok()
+                .map(|_| Tag::default())
+        }
+    }
+}
+
+/// Hex digit values; `0x80` marks a byte that is not a hex digit.
+static HEX: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut i = 0u8;
+    while i < 10 {
+        t[(b'0' + i) as usize] = i;
+        i += 1;
+    }
+    let mut i = 0u8;
+    while i < 6 {
+        t[(b'a' + i) as usize] = 10 + i;
+        t[(b'A' + i) as usize] = 10 + i;
+        i += 1;
+    }
+    t
+};
+
+/// Writes `bytes` as lowercase hex onto `out`.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+}
+
+/// The candidate HMAC signatures of a request: the first on the stack
+/// (senders send one; two while rotating keys), the rest on the heap. Kept
+/// small: the header phase's result is moved a few times per request.
+#[derive(Clone, Default)]
+pub(crate) struct Tags {
+    inline: [Tag; 1],
+    n: usize,
+    more: Vec<Tag>,
+}
+
+impl Tags {
+    pub(crate) fn push(&mut self, t: Tag) {
+        if let Some(slot) = self.inline.get_mut(self.n) {
+            *slot = t;
+        } else {
+            self.more.push(t);
+        }
+        self.n += 1;
+    }
+
+    pub(crate) fn contains(&self, t: &Tag) -> bool {
+        self.iter().any(|x| x == t)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Tag> {
+        self.inline[..self.n.min(self.inline.len())]
+            .iter()
+            .chain(&self.more)
+    }
+
+    pub(crate) fn first(&self) -> Option<&Tag> {
+        self.iter().next()
+    }
+}
+
+impl fmt::Debug for Tags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} signatures", self.n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_base64_decode_like_the_generic_decoders() {
+        use base64::Engine as _;
+        let samples: [&[u8]; 5] = [b"", b"\x00", b"\xff\x10abc", &[7u8; 32], &[0xa5; 64]];
+        for b in samples {
+            let h = hex::encode(b);
+            assert_eq!(
+                decode_tag(Encoding::Hex, h.as_bytes()).unwrap().as_slice(),
+                b
+            );
+            let upper = h.to_uppercase();
+            assert_eq!(
+                decode_tag(Encoding::Hex, upper.as_bytes())
+                    .unwrap()
+                    .as_slice(),
+                b
+            );
+            let s = base64::engine::general_purpose::STANDARD.encode(b);
+            assert_eq!(
+                decode_tag(Encoding::Base64, s.as_bytes())
+                    .unwrap()
+                    .as_slice(),
+                b
+            );
+        }
+        for bad in [&b"0"[..], b"zz", b"0g", b"12 4"] {
+            assert!(decode_tag(Encoding::Hex, bad).is_none(), "{bad:?}");
+        }
+        for bad in [&b"a"[..], b"!!!!", b"YQ=x"] {
+            assert!(decode_tag(Encoding::Base64, bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn too_long_signatures_are_valid_but_match_nothing() {
+        use base64::Engine as _;
+        let long = [1u8; 65];
+        let t = decode_tag(Encoding::Hex, hex::encode(long).as_bytes()).unwrap();
+        assert!(t.as_slice().is_empty());
+        let s = base64::engine::general_purpose::STANDARD.encode([1u8; 200]);
+        assert!(
+            decode_tag(Encoding::Base64, s.as_bytes())
+                .unwrap()
+                .as_slice()
+                .is_empty()
+        );
+        assert!(decode_tag(Encoding::Hex, &[b'z'; 200]).is_none());
+    }
+
+    #[test]
+    fn tags_spill_past_two_and_keep_order() {
+        let mut t = Tags::default();
+        for i in 0..5u8 {
+            t.push(Tag::new(&[i]).unwrap());
+        }
+        let got: Vec<u8> = t.iter().map(|x| x.as_slice()[0]).collect();
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+        assert!(t.contains(&Tag::new(&[3]).unwrap()));
+        assert!(!t.contains(&Tag::new(&[9]).unwrap()));
+        assert_eq!(t.first().unwrap().as_slice(), [0]);
+    }
+
+    #[test]
+    fn hex_push_is_lowercase() {
+        let mut s = String::from("k:");
+        push_hex(&mut s, &[0x00, 0xab, 0x7f]);
+        assert_eq!(s, "k:00ab7f");
+    }
+}
