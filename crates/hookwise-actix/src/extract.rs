@@ -280,9 +280,12 @@ async fn read_body(
     limit: usize,
     expected: Option<usize>,
 ) -> Result<Bytes, Rejection> {
-    // Reserve what was announced, but not more than 64 KiB before any byte
-    // arrived: a Content-Length alone must not make the server allocate.
-    let mut buf = BytesMut::with_capacity(expected.unwrap_or(8 * 1024).min(limit).min(64 * 1024));
+    // A body that arrives as one chunk (most deliveries) is kept as that
+    // chunk: no copy. From the second chunk on, one buffer: what was
+    // announced, but not more than 64 KiB before the sender has shown it is
+    // sending (a Content-Length alone must not make the server allocate).
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
     while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *payload).poll_next(cx)).await {
         let chunk = chunk.map_err(|e| match e {
             PayloadError::Overflow => {
@@ -293,14 +296,32 @@ async fn read_body(
                 format!("body could not be read: {e}"),
             ),
         })?;
-        if chunk.len() > limit - buf.len() {
+        let held = first.as_ref().map_or(buf.len(), Bytes::len);
+        if chunk.len() > limit - held {
             return Err(Rejection::new(
                 Reason::BodyTooLarge,
                 "body exceeds the limit while streaming",
             ));
         }
+        if chunk.is_empty() {
+            continue;
+        }
+        if first.is_none() && buf.is_empty() {
+            first = Some(chunk);
+            continue;
+        }
+        if let Some(f) = first.take() {
+            let announced = expected.unwrap_or(0).min(limit);
+            let cap = announced.min(64 * 1024).max(f.len() + chunk.len());
+            buf.reserve(cap);
+            buf.extend_from_slice(&f);
+        }
         buf.extend_from_slice(&chunk);
     }
+    let buf = match first {
+        Some(f) => f,
+        None => buf.freeze(),
+    };
     // actix-http ends the payload normally when the client closes early: a
     // body shorter than its Content-Length is incomplete, never a delivery.
     if expected.is_some_and(|n| buf.len() != n) {
@@ -309,7 +330,7 @@ async fn read_body(
             "body shorter than its Content-Length (connection closed)",
         ));
     }
-    Ok(buf.freeze())
+    Ok(buf)
 }
 
 impl Verified {
@@ -345,6 +366,7 @@ impl Verified {
     /// the request for [`WebhookReplay`](crate::WebhookReplay).
     async fn admit(self) -> Result<(Bytes, Delivery), WebhookError> {
         match self.config.verifier().admit(&self.delivery).await {
+            Ok(Admission::Proceed(guard)) if guard.is_inert() => Ok((self.body, self.delivery)),
             Ok(Admission::Proceed(guard)) => {
                 let slot = self.req.extensions().get::<GuardSlot>().cloned();
                 match slot {

@@ -112,12 +112,20 @@ where
 }
 
 /// Commits on success, releases otherwise; store errors are logged.
+/// The in-memory store settles on the spot, without a future.
 pub(crate) async fn settle(guard: ReplayGuard, success: bool) {
-    if success {
-        if let Err(e) = guard.commit().await {
+    let outcome = match guard.settle_sync(success) {
+        Ok(outcome) => outcome,
+        Err(guard) if success => guard.commit().await,
+        Err(guard) => guard.release().await,
+    };
+    match outcome {
+        Err(e) if success => {
             tracing::warn!(target: "hookwise::replay", error = %e, "could not commit a processed delivery; a retry may be processed again");
         }
-    } else if let Err(e) = guard.release().await {
-        tracing::warn!(target: "hookwise::replay", error = %e, "could not release a failed delivery; its retry waits for the reservation to expire");
+        Err(e) => {
+            tracing::warn!(target: "hookwise::replay", error = %e, "could not release a failed delivery; its retry waits for the reservation to expire");
+        }
+        Ok(()) => {}
     }
 }

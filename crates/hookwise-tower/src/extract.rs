@@ -54,7 +54,6 @@ use axum_core::response::{IntoResponse, Response};
 use bytes::Bytes;
 use hookwise::Delivery;
 use http::{HeaderValue, StatusCode, header};
-use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 /// A verified delivery: the payload decoded from the verified bytes, the bytes
@@ -233,14 +232,17 @@ async fn verified(mut req: Request) -> Result<(Bytes, Delivery, bool), WebhookRe
     // The body is the `Bytes` the layer re-attached (a single frame, not
     // copied), already held to the verifier's limit: axum's `DefaultBodyLimit`
     // is not applied again, so a `max_body` above 2 MB works.
-    let body = req
-        .into_body()
-        .collect()
+    let body = crate::collect::collect(req.into_body(), usize::MAX, None)
         .await
         .map_err(|e| WebhookRejection {
-            kind: Kind::Body(StatusCode::BAD_REQUEST, e.to_string()),
-        })?
-        .to_bytes();
+            kind: Kind::Body(
+                StatusCode::BAD_REQUEST,
+                match e {
+                    crate::collect::CollectError::Body(e) => e.to_string(),
+                    crate::collect::CollectError::TooLarge => "body too large".to_owned(),
+                },
+            ),
+        })?;
     Ok((body, delivery, is_form))
 }
 

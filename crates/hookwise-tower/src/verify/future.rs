@@ -98,11 +98,23 @@ where
                 }
                 StateProj::Calling { fut, guard } => {
                     let result = ready!(fut.poll(cx));
-                    let Some(guard) = guard.take() else {
+                    // No store (or fail-open): nothing to settle, no allocation.
+                    let Some(guard) = guard.take().filter(|g| !g.is_inert()) else {
                         state.set(State::Done);
                         return Poll::Ready(result);
                     };
-                    let settle = settle(guard, matches!(&result, Ok(r) if r.status().is_success()));
+                    let success = matches!(&result, Ok(r) if r.status().is_success());
+                    // The in-memory store settles on the spot; an asynchronous
+                    // one (Redis) is awaited before the answer goes out.
+                    let guard = match guard.settle_sync(success) {
+                        Ok(outcome) => {
+                            log_settle(success, outcome);
+                            state.set(State::Done);
+                            return Poll::Ready(result);
+                        }
+                        Err(guard) => guard,
+                    };
+                    let settle = settle(guard, success);
                     state.set(State::Settling {
                         settle,
                         result: Some(result),
@@ -124,26 +136,32 @@ where
 
 fn settle(guard: ReplayGuard, success: bool) -> BoxFuture<()> {
     Box::pin(async move {
-        if success {
-            if let Err(e) = guard.commit().await {
-                #[cfg(feature = "tracing")]
-                tracing::error!(
-                    target: "hookwise::replay",
-                    error = %e,
-                    "could not commit a processed delivery: a retry of it would run the handler again"
-                );
-                let _ = e;
-            }
-        } else if let Err(e) = guard.release().await {
-            #[cfg(feature = "tracing")]
-            tracing::warn!(
-                target: "hookwise::replay",
-                error = %e,
-                "could not release a failed delivery: its retries get 409 until the reservation expires"
-            );
-            let _ = e;
-        }
+        let outcome = if success {
+            guard.commit().await
+        } else {
+            guard.release().await
+        };
+        log_settle(success, outcome);
     })
+}
+
+fn log_settle(success: bool, outcome: Result<(), hookwise::replay::StoreError>) {
+    let Err(e) = outcome else { return };
+    #[cfg(feature = "tracing")]
+    if success {
+        tracing::error!(
+            target: "hookwise::replay",
+            error = %e,
+            "could not commit a processed delivery: a retry of it would run the handler again"
+        );
+    } else {
+        tracing::warn!(
+            target: "hookwise::replay",
+            error = %e,
+            "could not release a failed delivery: its retries get 409 until the reservation expires"
+        );
+    }
+    let _ = (e, success);
 }
 
 impl<S, B, ResBody> fmt::Debug for ResponseFuture<S, B, ResBody>

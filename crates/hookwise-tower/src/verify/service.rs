@@ -11,7 +11,7 @@ use hookwise::replay::{Admission, ReplayGuard};
 use hookwise::{Delivery, PeerCertificates, Reason, Rejection, RequestParts, Verifier};
 use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body::Body;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::LengthLimitError;
 use tower_service::Service;
 
 use super::DUPLICATE_HEADER;
@@ -19,6 +19,7 @@ use super::future::ResponseFuture;
 use super::layer::{Shared, socket_addr_extension};
 use super::rejection::{DefaultOnRejection, OnRejection};
 use crate::BoxError;
+use crate::collect::{CollectError, collect};
 
 /// The service produced by [`VerifyWebhook`](super::VerifyWebhook): verifies
 /// each request, then calls the inner service `S`.
@@ -191,17 +192,26 @@ where
             format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
         )));
     }
-    let collected =
-        tokio::time::timeout(verifier.body_timeout(), Limited::new(body, max).collect()).await;
+    let collected = tokio::time::timeout(
+        verifier.body_timeout(),
+        collect(body, max, content_length(&parts.headers)),
+    )
+    .await;
     let bytes = match collected {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if is_length_limit(&*e) => {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(CollectError::TooLarge)) => {
             return Err(closing(reject(Rejection::new(
                 Reason::BodyTooLarge,
                 format!("body exceeds the limit of {max} bytes"),
             ))));
         }
-        Ok(Err(e)) => {
+        Ok(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
+            return Err(closing(reject(Rejection::new(
+                Reason::BodyTooLarge,
+                format!("body exceeds the limit of {max} bytes"),
+            ))));
+        }
+        Ok(Err(CollectError::Body(e))) => {
             return Err(closing(reject(Rejection::new(
                 Reason::BodyUnreadable,
                 format!("could not read the body: {e}"),
@@ -311,6 +321,7 @@ mod tests {
     use hookwise::providers;
     use hookwise::scheme::SignParams;
     use http_body::Frame;
+    use http_body_util::BodyExt;
     use tower::{ServiceBuilder, ServiceExt};
 
     use super::*;

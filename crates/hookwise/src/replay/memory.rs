@@ -174,7 +174,7 @@ impl MemoryStore {
             Some(State::Reserved(_)) => Reserve::InFlight,
             Some(State::Committed) => Reserve::Committed,
             None => {
-                shard.insert(key, State::Reserved(token.clone()), now + ttl, now, cap);
+                shard.insert(key, State::Reserved(*token), now + ttl, now, cap);
                 Reserve::Reserved
             }
         }
@@ -241,6 +241,30 @@ impl ReplayStore for MemoryStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.release_now(key, token);
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn reserve_sync(
+        &self,
+        key: &str,
+        token: &Token,
+        ttl: Duration,
+    ) -> Option<Result<Reserve, StoreError>> {
+        Some(Ok(self.reserve_now(key, token, ttl)))
+    }
+
+    fn commit_sync(
+        &self,
+        key: &str,
+        token: &Token,
+        retention: Duration,
+    ) -> Option<Result<(), StoreError>> {
+        self.commit_now(key, token, retention);
+        Some(Ok(()))
+    }
+
+    fn release_sync(&self, key: &str, token: &Token) -> Option<Result<(), StoreError>> {
+        self.release_now(key, token);
+        Some(Ok(()))
     }
 }
 

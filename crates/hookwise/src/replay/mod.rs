@@ -45,12 +45,13 @@ pub enum Reserve {
 pub struct StoreError(pub String);
 
 /// A unique token identifying one reservation, so that one instance never
-/// releases another's reservation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Token(String);
+/// releases another's reservation: 64 random bits per process and a 64-bit
+/// counter, as 32 hex digits, kept inline (no allocation per request).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Token([u8; 32]);
 
 impl Token {
-    /// A new token: 128 bits from a per-process random seed and a counter.
+    /// A new token: the per-process random seed, then a counter.
     pub fn new() -> Self {
         static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -60,13 +61,24 @@ impl Token {
                 .finish()
         });
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(n);
-        Self(format!("{seed:016x}{:016x}{n:x}", h.finish()))
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 32];
+        for (i, b) in buf.iter_mut().enumerate() {
+            let (word, at) = if i < 16 { (seed, i) } else { (n, i - 16) };
+            *b = DIGITS[usize::try_from((word >> (60 - 4 * at)) & 0xf).unwrap_or(0)];
+        }
+        Self(buf)
     }
     /// The token text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Token").field(&self.as_str()).finish()
     }
 }
 
@@ -101,6 +113,34 @@ pub trait ReplayStore: Send + Sync + fmt::Debug + 'static {
         key: &'a str,
         token: &'a Token,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// [`reserve`](Self::reserve) without a future, for a store that answers
+    /// without I/O (the in-memory store): it spares a boxed future per
+    /// request. `None`, the default, means "use `reserve`".
+    fn reserve_sync(
+        &self,
+        key: &str,
+        token: &Token,
+        ttl: Duration,
+    ) -> Option<Result<Reserve, StoreError>> {
+        let _ = (key, token, ttl);
+        None
+    }
+    /// [`commit`](Self::commit) without a future; see [`reserve_sync`](Self::reserve_sync).
+    fn commit_sync(
+        &self,
+        key: &str,
+        token: &Token,
+        retention: Duration,
+    ) -> Option<Result<(), StoreError>> {
+        let _ = (key, token, retention);
+        None
+    }
+    /// [`release`](Self::release) without a future; see [`reserve_sync`](Self::reserve_sync).
+    fn release_sync(&self, key: &str, token: &Token) -> Option<Result<(), StoreError>> {
+        let _ = (key, token);
+        None
+    }
 }
 
 /// The outcome of admitting a verified delivery ([`crate::Verifier::admit`]).
@@ -143,6 +183,12 @@ impl ReplayGuard {
         Self { inner: None }
     }
 
+    /// Whether this guard holds no reservation (no store, fail-open, or
+    /// already settled): committing or releasing it does nothing.
+    pub const fn is_inert(&self) -> bool {
+        self.inner.is_none()
+    }
+
     pub(crate) fn new(
         store: Arc<dyn ReplayStore>,
         key: String,
@@ -176,6 +222,26 @@ impl ReplayGuard {
         }
     }
 
+    /// Commits (`success`) or releases right away when the store answers
+    /// without I/O ([`ReplayStore::commit_sync`]); otherwise gives the guard
+    /// back, to [`commit`](Self::commit) or [`release`](Self::release).
+    ///
+    /// # Errors
+    /// `Err(self)` when the store is asynchronous.
+    pub fn settle_sync(mut self, success: bool) -> Result<Result<(), StoreError>, Self> {
+        let Some(i) = self.inner.take() else {
+            return Ok(Ok(()));
+        };
+        let outcome = if success {
+            i.store
+                .commit_sync(&i.key, &i.token, i.retention)
+                .map(|r| r.or_else(|e| if i.fail_open { Ok(()) } else { Err(e) }))
+        } else {
+            i.store.release_sync(&i.key, &i.token)
+        };
+        outcome.ok_or(Self { inner: Some(i) })
+    }
+
     /// The handler failed: free the key so the sender's retry is processed.
     ///
     /// # Errors
@@ -197,5 +263,84 @@ impl Drop for ReplayGuard {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_unique_hex_with_one_process_seed() {
+        let (a, b) = (Token::new(), Token::new());
+        assert_ne!(a, b);
+        for t in [a, b] {
+            assert_eq!(t.as_str().len(), 32);
+            assert!(t.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
+        }
+        assert_eq!(a.as_str()[..16], b.as_str()[..16]);
+        assert_ne!(a.as_str()[16..], b.as_str()[16..]);
+    }
+
+    #[tokio::test]
+    async fn settle_sync_answers_for_the_memory_store_and_gives_async_stores_back() {
+        let store: Arc<dyn ReplayStore> = Arc::new(MemoryStore::new(10));
+        let t = Token::new();
+        assert_eq!(
+            store
+                .reserve_sync("a", &t, Duration::from_secs(60))
+                .unwrap()
+                .unwrap(),
+            Reserve::Reserved
+        );
+        let g = ReplayGuard::new(store.clone(), "a".into(), t, Duration::from_secs(60), false);
+        assert!(!g.is_inert());
+        assert!(g.settle_sync(true).is_ok_and(|r| r.is_ok()));
+        assert_eq!(
+            store
+                .reserve("a", &Token::new(), Duration::from_secs(60))
+                .await
+                .unwrap(),
+            Reserve::Committed
+        );
+        // A store without a synchronous path hands the guard back.
+        #[derive(Debug)]
+        struct AsyncOnly;
+        impl ReplayStore for AsyncOnly {
+            fn reserve<'a>(
+                &'a self,
+                _: &'a str,
+                _: &'a Token,
+                _: Duration,
+            ) -> BoxFuture<'a, Result<Reserve, StoreError>> {
+                Box::pin(std::future::ready(Ok(Reserve::Reserved)))
+            }
+            fn commit<'a>(
+                &'a self,
+                _: &'a str,
+                _: &'a Token,
+                _: Duration,
+            ) -> BoxFuture<'a, Result<(), StoreError>> {
+                Box::pin(std::future::ready(Ok(())))
+            }
+            fn release<'a>(
+                &'a self,
+                _: &'a str,
+                _: &'a Token,
+            ) -> BoxFuture<'a, Result<(), StoreError>> {
+                Box::pin(std::future::ready(Ok(())))
+            }
+        }
+        let g = ReplayGuard::new(
+            Arc::new(AsyncOnly),
+            "b".into(),
+            Token::new(),
+            Duration::from_secs(1),
+            false,
+        );
+        let back = g.settle_sync(false).expect_err("async store");
+        assert!(!back.is_inert());
+        back.release().await.unwrap();
+        assert!(ReplayGuard::inert().is_inert());
     }
 }
