@@ -113,11 +113,11 @@ where
 
 /// Commits on success, releases otherwise; store errors are logged.
 /// The in-memory store settles on the spot, without a future.
-pub(crate) async fn settle(guard: ReplayGuard, success: bool) {
+pub(crate) async fn settle(mut guard: ReplayGuard, success: bool) {
     let outcome = match guard.settle_sync(success) {
-        Ok(outcome) => outcome,
-        Err(guard) if success => guard.commit().await,
-        Err(guard) => guard.release().await,
+        Some(outcome) => outcome,
+        None if success => guard.commit().await,
+        None => guard.release().await,
     };
     match outcome {
         Err(e) if success => {

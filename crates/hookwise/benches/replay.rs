@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("memory_store/reserve_commit");
     g.sample_size(20);
     for &live in &[1_000u64, 10_000, 100_000, 1_000_000] {
-        for threads in [1usize, 2] {
+        for (threads, sync) in [(1usize, false), (2, false), (1, true), (2, true)] {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads)
                 .enable_all()
@@ -39,7 +39,10 @@ fn bench(c: &mut Criterion) {
                 .unwrap();
             let store = Arc::new(filled(live, &rt));
             let counter = Arc::new(AtomicU64::new(0));
-            g.bench_function(BenchmarkId::new(format!("{threads}_thread"), live), |b| {
+            // `sync`: the path the layer and the extractor take with this
+            // store (`reserve_sync`/`commit_sync`, no boxed future).
+            let name = format!("{threads}_thread{}", if sync { "_sync" } else { "" });
+            g.bench_function(BenchmarkId::new(name, live), |b| {
                 b.iter_custom(|iters| {
                     let per = iters.div_ceil(threads as u64);
                     let start = Instant::now();
@@ -54,8 +57,13 @@ fn bench(c: &mut Criterion) {
                                         counter.fetch_add(1, Ordering::Relaxed)
                                     );
                                     let t = Token::new();
-                                    store.reserve(&k, &t, TTL).await.unwrap();
-                                    store.commit(&k, &t, TTL).await.unwrap();
+                                    if sync {
+                                        store.reserve_sync(&k, &t, TTL).unwrap().unwrap();
+                                        store.commit_sync(&k, &t, TTL).unwrap().unwrap();
+                                    } else {
+                                        store.reserve(&k, &t, TTL).await.unwrap();
+                                        store.commit(&k, &t, TTL).await.unwrap();
+                                    }
                                 }
                             }));
                         }

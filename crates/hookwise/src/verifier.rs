@@ -223,7 +223,7 @@ impl Verifier {
         match reserved {
             Ok(Reserve::Reserved) => Ok(Admission::Proceed(ReplayGuard::new(
                 store.clone(),
-                delivery.replay_key().to_owned(),
+                key,
                 token,
                 i.retention,
                 i.fail_open,

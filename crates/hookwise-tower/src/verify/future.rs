@@ -106,14 +106,12 @@ where
                     let success = matches!(&result, Ok(r) if r.status().is_success());
                     // The in-memory store settles on the spot; an asynchronous
                     // one (Redis) is awaited before the answer goes out.
-                    let guard = match guard.settle_sync(success) {
-                        Ok(outcome) => {
-                            log_settle(success, outcome);
-                            state.set(State::Done);
-                            return Poll::Ready(result);
-                        }
-                        Err(guard) => guard,
-                    };
+                    let mut guard = guard;
+                    if let Some(outcome) = guard.settle_sync(success) {
+                        log_settle(success, outcome);
+                        state.set(State::Done);
+                        return Poll::Ready(result);
+                    }
                     let settle = settle(guard, success);
                     state.set(State::Settling {
                         settle,

@@ -6,11 +6,12 @@
 //! shard is used (and by [`MemoryStore::len`]). Chosen over a general cache
 //! after measurement: see BENCHMARKS.md.
 
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use hashbrown::HashTable;
 
 use super::{BoxFuture, ReplayStore, Reserve, StoreError, Token};
 
@@ -22,64 +23,126 @@ enum State {
     Committed,
 }
 
+/// A stored key: inline when short (every preset's replay key is under 48
+/// bytes), so an insert allocates nothing and an eviction frees nothing.
 #[derive(Debug)]
-struct Slot {
+enum Key {
+    Inline(u8, [u8; 47]),
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    fn new(key: &str) -> Self {
+        let b = key.as_bytes();
+        match u8::try_from(b.len()) {
+            Ok(n) if b.len() <= 47 => {
+                let mut buf = [0u8; 47];
+                buf[..b.len()].copy_from_slice(b);
+                Self::Inline(n, buf)
+            }
+            _ => Self::Heap(b.into()),
+        }
+    }
+
+    fn is(&self, key: &str) -> bool {
+        match self {
+            Self::Inline(n, buf) => &buf[..usize::from(*n)] == key.as_bytes(),
+            Self::Heap(b) => &**b == key.as_bytes(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: Key,
     state: State,
     expires: Instant,
-    /// Matches the key's entry in the insertion queue.
+    /// Unique within the shard; matches the key's entry in the insertion queue.
     seq: u64,
 }
 
+/// One shard: a hash table addressed by the key's hash, computed once per
+/// operation (it also picks the shard), and the insertion order as
+/// `(hash, seq)` pairs, so eviction needs no key and no second hashing.
 #[derive(Debug, Default)]
 struct Shard {
-    map: HashMap<Arc<str>, Slot>,
-    order: VecDeque<(Arc<str>, u64)>,
+    table: HashTable<(u64, Entry)>,
+    order: VecDeque<(u64, u64)>,
     seq: u64,
 }
 
 impl Shard {
+    fn get(&self, hash: u64, key: &str) -> Option<&Entry> {
+        self.table
+            .find(hash, |(_, e)| e.key.is(key))
+            .map(|(_, e)| e)
+    }
+
+    fn get_mut(&mut self, hash: u64, key: &str) -> Option<&mut Entry> {
+        self.table
+            .find_mut(hash, |(_, e)| e.key.is(key))
+            .map(|(_, e)| e)
+    }
+
+    fn live(&self, hash: u64, key: &str, now: Instant) -> Option<&Entry> {
+        self.get(hash, key).filter(|e| e.expires > now)
+    }
+
+    fn remove(&mut self, hash: u64, key: &str) {
+        if let Ok(entry) = self.table.find_entry(hash, |(_, e)| e.key.is(key)) {
+            entry.remove();
+        }
+    }
+
     /// Drops queue entries whose key expired, was replaced, or (when the shard
     /// is full) is the oldest, until there is room.
     fn make_room(&mut self, now: Instant, capacity: usize) {
-        while let Some((key, seq)) = self.order.front() {
-            let stale = match self.map.get(key) {
-                Some(slot) if slot.seq == *seq => slot.expires <= now || self.map.len() >= capacity,
-                _ => true,
-            };
-            if !stale {
-                break;
-            }
-            if let Some((key, seq)) = self.order.pop_front() {
-                if self.map.get(&key).is_some_and(|s| s.seq == seq) {
-                    self.map.remove(&key);
+        while let Some(&(hash, seq)) = self.order.front() {
+            let full = self.table.len() >= capacity;
+            match self.table.find_entry(hash, |(_, e)| e.seq == seq) {
+                Ok(entry) if entry.get().1.expires <= now || full => {
+                    entry.remove();
                 }
+                Ok(_) => break,
+                Err(_) => {} // replaced or removed since: only the queue entry goes
             }
+            self.order.pop_front();
         }
         // The queue holds one entry per insert; rebuild it if replaced keys pile up.
         if self.order.len() > 2 * capacity.max(16) {
-            let map = &self.map;
+            let table = &self.table;
             self.order
-                .retain(|(k, seq)| map.get(k).is_some_and(|s| s.seq == *seq));
+                .retain(|&(h, seq)| table.find(h, |(_, e)| e.seq == seq).is_some());
         }
     }
 
-    fn insert(&mut self, key: &str, state: State, expires: Instant, now: Instant, capacity: usize) {
+    fn insert(
+        &mut self,
+        hash: u64,
+        key: &str,
+        state: State,
+        expires: Instant,
+        now: Instant,
+        capacity: usize,
+    ) {
         self.make_room(now, capacity);
         self.seq += 1;
-        let key: Arc<str> = Arc::from(key);
-        self.order.push_back((Arc::clone(&key), self.seq));
-        self.map.insert(
-            key,
-            Slot {
-                state,
-                expires,
-                seq: self.seq,
-            },
-        );
-    }
-
-    fn live(&self, key: &str, now: Instant) -> Option<&Slot> {
-        self.map.get(key).filter(|s| s.expires > now)
+        let seq = self.seq;
+        self.order.push_back((hash, seq));
+        if let Some(e) = self.get_mut(hash, key) {
+            // An expired entry of the same key: reused in place.
+            e.state = state;
+            e.expires = expires;
+            e.seq = seq;
+            return;
+        }
+        let entry = Entry {
+            key: Key::new(key),
+            state,
+            expires,
+            seq,
+        };
+        self.table.insert_unique(hash, (hash, entry), |(h, _)| *h);
     }
 }
 
@@ -112,7 +175,8 @@ struct Inner {
     shards: Vec<Mutex<Shard>>,
     /// Capacity of each shard; they add up to exactly the configured capacity.
     caps: Vec<usize>,
-    hasher: RandomState,
+    /// Keyed per store (foldhash, seeded at random): one hash per operation.
+    hasher: foldhash::fast::RandomState,
 }
 
 impl MemoryStore {
@@ -125,21 +189,22 @@ impl MemoryStore {
             inner: Arc::new(Inner {
                 shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
                 caps: (0..n).map(|i| base + usize::from(i < rem)).collect(),
-                hasher: RandomState::new(),
+                hasher: foldhash::fast::RandomState::default(),
             }),
         }
     }
 
-    /// The key's shard, locked, and that shard's capacity.
-    fn shard(&self, key: &str) -> (MutexGuard<'_, Shard>, usize) {
-        let n = self.inner.shards.len() as u64;
-        let i = usize::try_from(self.inner.hasher.hash_one(key) % n).unwrap_or(0);
+    /// The key's hash, its shard (locked) and that shard's capacity.
+    fn shard(&self, key: &str) -> (u64, MutexGuard<'_, Shard>, usize) {
+        let hash = self.inner.hasher.hash_one(key);
+        // The table uses the low bits and the top 7; the shard takes others.
+        let i = usize::try_from((hash >> 32) % self.inner.shards.len() as u64).unwrap_or(0);
         // A panic while holding the lock cannot leave a shard inconsistent
-        // (every update is a single map operation), so a poisoned lock is used as is.
+        // (every update is a single table operation), so a poisoned lock is used as is.
         let guard = self.inner.shards[i]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        (guard, self.inner.caps[i])
+        (hash, guard, self.inner.caps[i])
     }
 
     /// Ids currently held (expired ones are dropped first).
@@ -148,16 +213,10 @@ impl MemoryStore {
         let mut n = 0u64;
         for shard in &self.inner.shards {
             let mut s = shard.lock().unwrap_or_else(PoisonError::into_inner);
-            s.map.retain(|_, slot| slot.expires > now);
-            let map = &s.map;
-            let keep: VecDeque<(Arc<str>, u64)> = s
-                .order
-                .iter()
-                .filter(|(k, seq)| map.get(k).is_some_and(|x| x.seq == *seq))
-                .cloned()
-                .collect();
-            s.order = keep;
-            n += s.map.len() as u64;
+            s.table.retain(|(_, e)| e.expires > now);
+            let Shard { table, order, .. } = &mut *s;
+            order.retain(|&(h, seq)| table.find(h, |(_, e)| e.seq == seq).is_some());
+            n += s.table.len() as u64;
         }
         n
     }
@@ -169,12 +228,12 @@ impl MemoryStore {
 
     fn reserve_now(&self, key: &str, token: &Token, ttl: Duration) -> Reserve {
         let now = Instant::now();
-        let (mut shard, cap) = self.shard(key);
-        match shard.live(key, now).map(|s| &s.state) {
+        let (hash, mut shard, cap) = self.shard(key);
+        match shard.live(hash, key, now).map(|e| &e.state) {
             Some(State::Reserved(_)) => Reserve::InFlight,
             Some(State::Committed) => Reserve::Committed,
             None => {
-                shard.insert(key, State::Reserved(*token), now + ttl, now, cap);
+                shard.insert(hash, key, State::Reserved(*token), now + ttl, now, cap);
                 Reserve::Reserved
             }
         }
@@ -182,27 +241,27 @@ impl MemoryStore {
 
     fn commit_now(&self, key: &str, token: &Token, retention: Duration) {
         let now = Instant::now();
-        let (mut shard, cap) = self.shard(key);
-        if let Some(slot) = shard.map.get_mut(key).filter(|s| s.expires > now) {
+        let (hash, mut shard, cap) = self.shard(key);
+        if let Some(e) = shard.get_mut(hash, key).filter(|e| e.expires > now) {
             // Only our own reservation becomes a commit; someone else's
             // reservation or an earlier commit is left alone.
-            if matches!(&slot.state, State::Reserved(t) if t == token) {
-                slot.state = State::Committed;
-                slot.expires = now + retention;
+            if matches!(&e.state, State::Reserved(t) if t == token) {
+                e.state = State::Committed;
+                e.expires = now + retention;
             }
             return;
         }
         // Our reservation expired (a slow handler) and nobody took the key:
         // still remember the delivery.
-        shard.insert(key, State::Committed, now + retention, now, cap);
+        shard.insert(hash, key, State::Committed, now + retention, now, cap);
     }
 
     fn release_now(&self, key: &str, token: &Token) {
         let now = Instant::now();
-        let (mut shard, _) = self.shard(key);
-        if matches!(shard.live(key, now).map(|s| &s.state), Some(State::Reserved(t)) if t == token)
+        let (hash, mut shard, _) = self.shard(key);
+        if matches!(shard.live(hash, key, now).map(|e| &e.state), Some(State::Reserved(t)) if t == token)
         {
-            shard.map.remove(key);
+            shard.remove(hash, key);
         }
     }
 }
@@ -300,6 +359,39 @@ mod tests {
             s.reserve("other", &b, MIN).await.unwrap(),
             Reserve::Committed
         );
+    }
+
+    #[tokio::test]
+    async fn long_and_short_keys_are_told_apart() {
+        let s = MemoryStore::new(100);
+        let long = format!("custom:{}", "x".repeat(100));
+        let near = format!("{}y", &long[..long.len() - 1]);
+        let short = "github:sig:0123456789abcdef0123456789abcdef";
+        for k in [
+            long.as_str(),
+            near.as_str(),
+            short,
+            &short[..short.len() - 1],
+        ] {
+            let t = Token::new();
+            assert_eq!(
+                s.reserve(k, &t, MIN).await.unwrap(),
+                Reserve::Reserved,
+                "{k}"
+            );
+            assert_eq!(
+                s.reserve(k, &Token::new(), MIN).await.unwrap(),
+                Reserve::InFlight,
+                "{k}"
+            );
+            s.commit(k, &t, MIN).await.unwrap();
+            assert_eq!(
+                s.reserve(k, &Token::new(), MIN).await.unwrap(),
+                Reserve::Committed,
+                "{k}"
+            );
+        }
+        assert_eq!(s.len().await, 4);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -161,9 +161,31 @@ pub struct ReplayGuard {
     inner: Option<GuardInner>,
 }
 
+/// The guard's copy of the replay key: inline when it fits (every preset's
+/// key does), so holding a reservation allocates nothing.
+enum GuardKey {
+    Inline(crate::scheme::inline::Inline<64>),
+    Heap(String),
+}
+
+impl GuardKey {
+    fn new(key: &str) -> Self {
+        crate::scheme::inline::Inline::new(key.as_bytes())
+            .map_or_else(|| Self::Heap(key.to_owned()), Self::Inline)
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied from a `&str` whole: always valid UTF-8.
+            Self::Inline(b) => std::str::from_utf8(b.as_slice()).unwrap_or_default(),
+            Self::Heap(s) => s,
+        }
+    }
+}
+
 struct GuardInner {
     store: Arc<dyn ReplayStore>,
-    key: String,
+    key: GuardKey,
     token: Token,
     retention: Duration,
     fail_open: bool,
@@ -172,7 +194,7 @@ struct GuardInner {
 impl fmt::Debug for ReplayGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplayGuard")
-            .field("key", &self.inner.as_ref().map(|i| &i.key))
+            .field("key", &self.inner.as_ref().map(|i| i.key.as_str()))
             .finish()
     }
 }
@@ -191,7 +213,7 @@ impl ReplayGuard {
 
     pub(crate) fn new(
         store: Arc<dyn ReplayStore>,
-        key: String,
+        key: &str,
         token: Token,
         retention: Duration,
         fail_open: bool,
@@ -199,7 +221,7 @@ impl ReplayGuard {
         Self {
             inner: Some(GuardInner {
                 store,
-                key,
+                key: GuardKey::new(key),
                 token,
                 retention,
                 fail_open,
@@ -215,7 +237,7 @@ impl ReplayGuard {
         match self.inner.take() {
             Some(i) => i
                 .store
-                .commit(&i.key, &i.token, i.retention)
+                .commit(i.key.as_str(), &i.token, i.retention)
                 .await
                 .or_else(|e| if i.fail_open { Ok(()) } else { Err(e) }),
             None => Ok(()),
@@ -223,23 +245,22 @@ impl ReplayGuard {
     }
 
     /// Commits (`success`) or releases right away when the store answers
-    /// without I/O ([`ReplayStore::commit_sync`]); otherwise gives the guard
-    /// back, to [`commit`](Self::commit) or [`release`](Self::release).
-    ///
-    /// # Errors
-    /// `Err(self)` when the store is asynchronous.
-    pub fn settle_sync(mut self, success: bool) -> Result<Result<(), StoreError>, Self> {
-        let Some(i) = self.inner.take() else {
-            return Ok(Ok(()));
+    /// without I/O ([`ReplayStore::commit_sync`]): the guard is then inert.
+    /// `None` when the store is asynchronous: the guard still holds the
+    /// reservation, to [`commit`](Self::commit) or [`release`](Self::release).
+    pub fn settle_sync(&mut self, success: bool) -> Option<Result<(), StoreError>> {
+        let Some(i) = &self.inner else {
+            return Some(Ok(()));
         };
         let outcome = if success {
             i.store
-                .commit_sync(&i.key, &i.token, i.retention)
+                .commit_sync(i.key.as_str(), &i.token, i.retention)
                 .map(|r| r.or_else(|e| if i.fail_open { Ok(()) } else { Err(e) }))
         } else {
-            i.store.release_sync(&i.key, &i.token)
-        };
-        outcome.ok_or(Self { inner: Some(i) })
+            i.store.release_sync(i.key.as_str(), &i.token)
+        }?;
+        self.inner = None;
+        Some(outcome)
     }
 
     /// The handler failed: free the key so the sender's retry is processed.
@@ -248,7 +269,7 @@ impl ReplayGuard {
     /// The store could not be reached; the reservation then expires by its TTL.
     pub async fn release(mut self) -> Result<(), StoreError> {
         match self.inner.take() {
-            Some(i) => i.store.release(&i.key, &i.token).await,
+            Some(i) => i.store.release(i.key.as_str(), &i.token).await,
             None => Ok(()),
         }
     }
@@ -259,7 +280,7 @@ impl Drop for ReplayGuard {
         if let Some(i) = self.inner.take() {
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
-                    let _ = i.store.release(&i.key, &i.token).await;
+                    let _ = i.store.release(i.key.as_str(), &i.token).await;
                 });
             }
         }
@@ -293,9 +314,10 @@ mod tests {
                 .unwrap(),
             Reserve::Reserved
         );
-        let g = ReplayGuard::new(store.clone(), "a".into(), t, Duration::from_secs(60), false);
+        let mut g = ReplayGuard::new(store.clone(), "a", t, Duration::from_secs(60), false);
         assert!(!g.is_inert());
-        assert!(g.settle_sync(true).is_ok_and(|r| r.is_ok()));
+        assert!(g.settle_sync(true).is_some_and(|r| r.is_ok()));
+        assert!(g.is_inert());
         assert_eq!(
             store
                 .reserve("a", &Token::new(), Duration::from_secs(60))
@@ -331,16 +353,16 @@ mod tests {
                 Box::pin(std::future::ready(Ok(())))
             }
         }
-        let g = ReplayGuard::new(
+        let mut g = ReplayGuard::new(
             Arc::new(AsyncOnly),
-            "b".into(),
+            "b",
             Token::new(),
             Duration::from_secs(1),
             false,
         );
-        let back = g.settle_sync(false).expect_err("async store");
-        assert!(!back.is_inert());
-        back.release().await.unwrap();
+        assert!(g.settle_sync(false).is_none(), "async store");
+        assert!(!g.is_inert());
+        g.release().await.unwrap();
         assert!(ReplayGuard::inert().is_inert());
     }
 }
