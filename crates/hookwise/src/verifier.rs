@@ -170,9 +170,9 @@ impl Verifier {
         for c in i.checks.iter().filter(|c| c.is_network()) {
             c.run(req)?;
         }
-        let p = i
-            .scheme
-            .check_headers(req, &i.keys, i.clock.now_unix(), &i.tolerance)?;
+        let now = i.clock.now_unix();
+        let mut p = i.scheme.check_headers(req, &i.keys, now, &i.tolerance)?;
+        p.now = Some(now);
         for c in i.checks.iter().filter(|c| !c.is_network()) {
             c.run(req)?;
         }
@@ -185,8 +185,11 @@ impl Verifier {
     /// [`Reason::SignatureMismatch`] and friends.
     pub fn verify_body(&self, pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
         let i = &*self.inner;
+        // The clock as the headers were checked (the request's arrival): one
+        // reading per request, and the key windows judged at arrival.
+        let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
         i.scheme
-            .verify_body(pending, body, &i.keys, i.clock.now_unix(), &i.tolerance)
+            .verify_body(pending, body, &i.keys, now, &i.tolerance)
     }
 
     /// Both phases.

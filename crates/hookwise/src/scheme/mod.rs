@@ -260,6 +260,8 @@ pub struct Pending {
     pub(crate) url: String,
     pub(crate) form: bool,
     pub(crate) matched_key: usize,
+    /// The clock reading of the header phase.
+    pub(crate) now: Option<i64>,
 }
 
 impl Pending {
