@@ -499,6 +499,64 @@ mod tests {
         }
     }
 
+    mod differential {
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("id".to_owned()),
+                Just("type".to_owned()),
+                Just("event".to_owned()),
+                Just("event_id".to_owned()),
+                "[a-z]{1,3}",
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                (-1e6f64..1e6).prop_map(Value::from),
+                "[a-z\"\\\\{}\\[\\],:\u{e9}\n ]{0,8}".prop_map(Value::from),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::vec((key(), inner), 0..6)
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            /// The scan (and the last-member fast path) find exactly what a
+            /// full serde_json parse finds, on any object, compact or pretty.
+            #[test]
+            fn scan_agrees_with_serde(
+                members in prop::collection::vec((key(), value()), 0..6),
+                pretty: bool,
+            ) {
+                let object = Value::Object(members.into_iter().collect());
+                let body = if pretty {
+                    serde_json::to_vec_pretty(&object).unwrap()
+                } else {
+                    serde_json::to_vec(&object).unwrap()
+                };
+                let paths: [&[&str]; 4] = [&["id"], &["type"], &["event", "type"], &["event_id"]];
+                let fast = super::super::extract(&body, paths);
+                let mut slow = [None, None, None, None];
+                let _ = serde::Deserializer::deserialize_any(
+                    &mut serde_json::Deserializer::from_slice(&body),
+                    super::super::Seed { paths: &paths, depth: 0, active: &[0, 1, 2, 3], out: &mut slow },
+                );
+                prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
+            }
+        }
+    }
+
     #[test]
     fn escaped_keys_and_values() {
         let [a] = extract(br#"{"i\u0064":"v\u00e4"}"#, [&["id"]]);

@@ -192,11 +192,7 @@ where
             format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
         )));
     }
-    let collected = tokio::time::timeout(
-        verifier.body_timeout(),
-        collect(body, max, content_length(&parts.headers)),
-    )
-    .await;
+    let collected = tokio::time::timeout(verifier.body_timeout(), collect(body, max)).await;
     let bytes = match collected {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(CollectError::TooLarge)) => {
