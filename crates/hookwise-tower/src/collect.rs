@@ -32,7 +32,9 @@ where
     B::Error: Into<BoxError>,
 {
     let mut body = pin!(body);
-    let mut frames: Vec<Bytes> = Vec::new();
+    // The first frame on its own: a single-frame body needs no `Vec` either.
+    let mut first: Option<Bytes> = None;
+    let mut more: Vec<Bytes> = Vec::new();
     let mut len = 0usize;
     while let Some(frame) = body.as_mut().frame().await {
         let frame = frame.map_err(|e| CollectError::Body(e.into()))?;
@@ -45,14 +47,23 @@ where
         }
         if n > 0 {
             len += n;
-            frames.push(data.copy_to_bytes(n));
+            let bytes = data.copy_to_bytes(n);
+            if first.is_none() {
+                first = Some(bytes);
+            } else {
+                more.push(bytes);
+            }
         }
     }
-    if frames.len() <= 1 {
-        return Ok(frames.pop().unwrap_or_default());
+    let Some(first) = first else {
+        return Ok(Bytes::new());
+    };
+    if more.is_empty() {
+        return Ok(first);
     }
     let mut b = BytesMut::with_capacity(len);
-    for f in &frames {
+    b.extend_from_slice(&first);
+    for f in &more {
         b.extend_from_slice(f);
     }
     Ok(b.freeze())
