@@ -13,7 +13,7 @@ pub use crate::config::WebhookConfig;
 pub use crate::error::{DUPLICATE_HEADER, WebhookError, WebhookErrorKind};
 pub use crate::extract::{RawWebhook, Webhook};
 pub use crate::headers::ActixHeaders;
-pub use crate::middleware::{WebhookReplay, WebhookReplayMiddleware};
+pub use crate::middleware::{WebhookReplay, WebhookReplayFuture, WebhookReplayMiddleware};
 pub use crate::route::EventRouter;
 
 pub use hookwise::{Delivery, Rejection, Verifier};

@@ -4,10 +4,12 @@ use std::cell::RefCell;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, ready as ready_poll};
 
 use actix_web::HttpMessage;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use hookwise::replay::ReplayGuard;
+use pin_project_lite::pin_project;
 
 /// Where an extractor leaves its reservation for [`WebhookReplay`], which holds
 /// the other end. Present in the request's extensions only under the middleware.
@@ -89,7 +91,7 @@ where
 {
     type Response = ServiceResponse<B>;
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future = WebhookReplayFuture<S::Future, B>;
 
     forward_ready!(service);
 
@@ -99,15 +101,71 @@ where
         // a response (the request is gone then).
         let slot = GuardSlot::default();
         req.extensions_mut().insert(slot.clone());
-        let fut = self.service.call(req);
-        Box::pin(async move {
-            let res = fut.await;
-            if let Some(guard) = slot.take() {
-                let success = res.as_ref().is_ok_and(|r| r.status().is_success());
-                settle(guard, success).await;
-            }
-            res
-        })
+        WebhookReplayFuture {
+            fut: self.service.call(req),
+            slot,
+            settling: None,
+            res: None,
+        }
+    }
+}
+
+type Settling = Pin<Box<dyn Future<Output = ()>>>;
+
+pin_project! {
+    /// The response future of [`WebhookReplayMiddleware`]: the inner service's
+    /// answer, once the reservation is committed (2xx) or released. With the
+    /// in-memory store that happens on the spot; an asynchronous store (Redis)
+    /// is awaited before the answer goes out.
+    pub struct WebhookReplayFuture<F, B> {
+        #[pin]
+        fut: F,
+        slot: GuardSlot,
+        settling: Option<Settling>,
+        res: Option<Result<ServiceResponse<B>, actix_web::Error>>,
+    }
+}
+
+impl<F, B> Future for WebhookReplayFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+{
+    type Output = F::Output;
+
+    /// # Panics
+    /// When polled again after it completed.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Some(settling) = this.settling.as_mut() {
+            ready_poll!(settling.as_mut().poll(cx));
+            *this.settling = None;
+            let res = this.res.take();
+            return Poll::Ready(res.expect("`WebhookReplayFuture` polled after completion"));
+        }
+        let res = ready_poll!(this.fut.as_mut().poll(cx));
+        let Some(mut guard) = this.slot.take() else {
+            return Poll::Ready(res);
+        };
+        let success = res.as_ref().is_ok_and(|r| r.status().is_success());
+        if let Some(outcome) = guard.settle_sync(success) {
+            log_settle(success, outcome);
+            return Poll::Ready(res);
+        }
+        let mut settling: Settling = Box::pin(settle(guard, success));
+        if settling.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(res);
+        }
+        *this.settling = Some(settling);
+        *this.res = Some(res);
+        Poll::Pending
+    }
+}
+
+impl<F, B> std::fmt::Debug for WebhookReplayFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookReplayFuture")
+            .field("settling", &self.settling.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,6 +177,10 @@ pub(crate) async fn settle(mut guard: ReplayGuard, success: bool) {
         None if success => guard.commit().await,
         None => guard.release().await,
     };
+    log_settle(success, outcome);
+}
+
+fn log_settle(success: bool, outcome: Result<(), hookwise::replay::StoreError>) {
     match outcome {
         Err(e) if success => {
             tracing::warn!(target: "hookwise::replay", error = %e, "could not commit a processed delivery; a retry may be processed again");
