@@ -1,18 +1,20 @@
 //! Reading a few fields out of a JSON body in one pass, without building a tree.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserializer as _;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 /// Extracts the values at `paths` (each a list of object keys) from `body`.
-/// Strings are returned as-is, numbers as their decimal text; anything else,
+/// Strings are returned as-is (borrowed from `body` unless they have escapes),
+/// numbers as their decimal text; anything else,
 /// a missing path or a body that is not a JSON object gives `None`.
-pub(crate) fn extract<S: AsRef<str>, const N: usize>(
-    body: &[u8],
+pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
+    body: &'a [u8],
     paths: [&[S]; N],
-) -> [Option<String>; N] {
-    let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
+) -> [Option<Cow<'a, str>>; N] {
+    let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
     if N == 0 || paths.iter().all(|p| p.is_empty()) {
         return out;
     }
@@ -22,7 +24,7 @@ pub(crate) fn extract<S: AsRef<str>, const N: usize>(
     }
     // Fast path: a top-level field that is the object's last member (Stripe's
     // `type` comes after the whole `data` object) is read from the end, without
-    // scanning the body in between. Only a matching value becomes a `String`.
+    // scanning the body in between.
     if let Some((last, v)) = last_member(body) {
         for (i, path) in paths.iter().enumerate() {
             if let [key] = path {
@@ -78,13 +80,13 @@ enum Scan {
 
 /// Reads the object at `b[i] == '{'`, filling `out` for the `active` paths at
 /// `depth`. `None` when the input is not something it handles.
-fn scan_object<S: AsRef<str>, const N: usize>(
-    b: &[u8],
+fn scan_object<'a, S: AsRef<str>, const N: usize>(
+    b: &'a [u8],
     mut i: usize,
     paths: &[&[S]; N],
     depth: usize,
     active: &[usize],
-    out: &mut [Option<String>; N],
+    out: &mut [Option<Cow<'a, str>>; N],
 ) -> Option<Scan> {
     (b.get(i) == Some(&b'{')).then_some(())?;
     i = skip_ws(b, i + 1);
@@ -214,14 +216,14 @@ fn skip_ws_back(b: &[u8], mut end: usize) -> usize {
 }
 
 /// A scalar's text from its raw JSON token (a string with quotes, or a number).
-fn scalar(token: &[u8]) -> Option<String> {
+fn scalar(token: &[u8]) -> Option<Cow<'_, str>> {
     match token.first()? {
         b'"' if !token.contains(&b'\\') => std::str::from_utf8(&token[1..token.len() - 1])
             .ok()
-            .map(str::to_owned),
-        b'"' => serde_json::from_slice::<String>(token).ok(),
+            .map(Cow::Borrowed),
+        b'"' => serde_json::from_slice::<String>(token).ok().map(Cow::Owned),
         b'-' | b'0'..=b'9' if token.iter().all(|c| c.is_ascii_digit() || *c == b'-') => {
-            std::str::from_utf8(token).ok().map(str::to_owned)
+            std::str::from_utf8(token).ok().map(Cow::Borrowed)
         }
         _ => None,
     }
@@ -267,21 +269,21 @@ fn last_member(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((key, &b[value_start..value_end]))
 }
 
-struct Seed<'p, 'o, S, const N: usize> {
+struct Seed<'p, 'o, 'a, S, const N: usize> {
     paths: &'p [&'p [S]; N],
     depth: usize,
     active: &'p [usize],
-    out: &'o mut [Option<String>; N],
+    out: &'o mut [Option<Cow<'a, str>>; N],
 }
 
-impl<'de, S: AsRef<str>, const N: usize> DeserializeSeed<'de> for Seed<'_, '_, S, N> {
+impl<'de, S: AsRef<str>, const N: usize> DeserializeSeed<'de> for Seed<'_, '_, '_, S, N> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, S: AsRef<str>, const N: usize> Visitor<'de> for Seed<'_, '_, S, N> {
+impl<'de, S: AsRef<str>, const N: usize> Visitor<'de> for Seed<'_, '_, '_, S, N> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -319,7 +321,7 @@ impl<'de, S: AsRef<str>, const N: usize> Visitor<'de> for Seed<'_, '_, S, N> {
                 let v = map.next_value::<Scalar>()?;
                 for &i in &leaf[..nl] {
                     if self.out[i].is_none() {
-                        self.out[i] = v.0.clone();
+                        self.out[i] = v.0.clone().map(Cow::Owned);
                     }
                 }
                 if self.depth == 0 && self.active.iter().all(|&i| self.out[i].is_some()) {
@@ -357,7 +359,7 @@ impl<'de, S: AsRef<str>, const N: usize> Visitor<'de> for Seed<'_, '_, S, N> {
 
 /// An object key, borrowed from the body unless it has escapes (serde's own
 /// `Cow<str>` always allocates).
-struct Key<'de>(std::borrow::Cow<'de, str>);
+struct Key<'de>(Cow<'de, str>);
 
 impl<'de> de::Deserialize<'de> for Key<'de> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -368,10 +370,10 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
                 f.write_str("an object key")
             }
             fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Borrowed(v)))
+                Ok(Key(Cow::Borrowed(v)))
             }
             fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+                Ok(Key(Cow::Owned(v.to_owned())))
             }
         }
         d.deserialize_str(V)
@@ -422,6 +424,8 @@ impl<'de> de::Deserialize<'de> for Scalar {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::extract;
 
     #[test]
@@ -482,7 +486,7 @@ mod tests {
             );
             assert_eq!(nested, slow, "{}", String::from_utf8_lossy(body));
             // The full parse alone (no fast path): a path the fast path cannot see.
-            let mut slow: [Option<String>; 2] = [None, None];
+            let mut slow: [Option<Cow<'_, str>>; 2] = [None, None];
             let paths: [&[&str]; 2] = [&["id"], &["type"]];
             let active = [0, 1];
             let mut de = serde_json::Deserializer::from_slice(body);

@@ -578,8 +578,8 @@ impl HmacScheme {
             Source::Header(_) => self.template.contains(&Part::Id),
             _ => false,
         };
-        let id = id_b.or(p.id.take());
-        let event_type = event_b.or(p.event.take());
+        let id = id_b.or_else(|| p.id.take().map(Cow::Owned));
+        let event_type = event_b.or_else(|| p.event.take().map(Cow::Owned));
         Ok(Delivery::new(
             self.provider.clone(),
             keys[key_index].name.clone(),

@@ -34,7 +34,8 @@ impl Mailgun {
                     &["event-data", "event"],
                 ],
             );
-            (a, b, c, d)
+            let own = |v: Option<Cow<'_, str>>| v.map(Cow::into_owned);
+            (own(a), own(b), own(c), own(d))
         } else {
             let pairs: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(body).unwrap_or_default();

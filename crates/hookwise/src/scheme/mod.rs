@@ -376,7 +376,7 @@ pub(crate) fn static_name(provider: &str) -> &'static str {
 }
 
 /// Reads the body-sourced fields in one pass.
-pub(crate) fn body_fields(body: &[u8], sources: [&Source; 3]) -> [Option<String>; 3] {
+pub(crate) fn body_fields<'a>(body: &'a [u8], sources: [&Source; 3]) -> [Option<Cow<'a, str>>; 3] {
     fn path(s: &Source) -> &[Cow<'static, str>] {
         match s {
             Source::Body(p) => p,
