@@ -183,13 +183,13 @@ impl Verifier {
     ///
     /// # Errors
     /// [`Reason::SignatureMismatch`] and friends.
-    pub fn verify_body(&self, pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
+    pub fn verify_body(&self, mut pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
         let i = &*self.inner;
         // The clock as the headers were checked (the request's arrival): one
         // reading per request, and the key windows judged at arrival.
         let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
         i.scheme
-            .verify_body(pending, body, &i.keys, now, &i.tolerance)
+            .verify_body(&mut pending, body, &i.keys, now, &i.tolerance)
     }
 
     /// Both phases.

@@ -500,7 +500,7 @@ impl HmacScheme {
 
     pub(crate) fn verify_body(
         &self,
-        mut p: Pending,
+        p: &mut Pending,
         body: &[u8],
         keys: &[PreparedKey],
         now: i64,
