@@ -517,8 +517,7 @@ impl HmacScheme {
             if let Some(pk) = &key.public {
                 // Public-key signatures: the set's own algorithm, or the list's second version.
                 let sigs = &p.asym_signatures;
-                let mut feed =
-                    |f: &mut dyn FnMut(&[u8])| self.feed(&p, body, payload.as_deref(), f);
+                let mut feed = |f: &mut dyn FnMut(&[u8])| self.feed(p, body, payload.as_deref(), f);
                 if let Some(i) = sigs.iter().position(|sig| pk.verify(sig, &mut feed)) {
                     sig_bytes = &sigs[i];
                     matched = Some(key.index);
@@ -529,10 +528,7 @@ impl HmacScheme {
             let Some(mac) = key.mac(set.algorithm) else {
                 continue;
             };
-            let n = mac.compute(
-                &mut |f| self.feed(&p, body, payload.as_deref(), f),
-                &mut tag,
-            );
+            let n = mac.compute(&mut |f| self.feed(p, body, payload.as_deref(), f), &mut tag);
             let computed = &tag[..n];
             let mut hit = None;
             for sig in p.signatures.iter() {
