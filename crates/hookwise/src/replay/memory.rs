@@ -23,11 +23,13 @@ enum State {
     Committed,
 }
 
-/// A stored key: inline when short (every preset's replay key is under 48
-/// bytes), so an insert allocates nothing and an eviction frees nothing.
+/// A stored key: inline up to 63 bytes, so an insert allocates nothing and an
+/// eviction frees nothing. Every signature-derived key fits
+/// (`<provider>:sig:<32 hex>` is at most 51 bytes), as do the usual signed ids
+/// (`stripe:evt_…`, `standard:msg_…`, `shopify:<uuid>`).
 #[derive(Debug)]
 enum Key {
-    Inline(u8, [u8; 47]),
+    Inline(u8, [u8; 63]),
     Heap(Box<[u8]>),
 }
 
@@ -35,8 +37,8 @@ impl Key {
     fn new(key: &str) -> Self {
         let b = key.as_bytes();
         match u8::try_from(b.len()) {
-            Ok(n) if b.len() <= 47 => {
-                let mut buf = [0u8; 47];
+            Ok(n) if b.len() <= 63 => {
+                let mut buf = [0u8; 63];
                 buf[..b.len()].copy_from_slice(b);
                 Self::Inline(n, buf)
             }
