@@ -72,36 +72,21 @@ where
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
-    use std::convert::Infallible;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
-    use http_body::Frame;
 
     use super::*;
+    use crate::test_body::TestBody;
 
-    struct Chunks(VecDeque<Bytes>);
-
-    impl Body for Chunks {
-        type Data = Bytes;
-        type Error = Infallible;
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-            Poll::Ready(self.get_mut().0.pop_front().map(|b| Ok(Frame::data(b))))
-        }
-    }
-
-    fn chunks(parts: &[&[u8]]) -> Chunks {
-        Chunks(parts.iter().map(|p| Bytes::copy_from_slice(p)).collect())
+    fn chunks(parts: &[&[u8]]) -> TestBody {
+        TestBody::chunks(parts)
     }
 
     #[tokio::test]
     async fn one_frame_is_returned_without_a_copy() {
         let frame = Bytes::from_static(b"{\"a\":1}");
         let ptr = frame.as_ptr();
-        let got = collect(Chunks(VecDeque::from([frame])), 64).await.unwrap();
+        let got = collect(TestBody::Chunks(VecDeque::from([frame])), 64)
+            .await
+            .unwrap();
         assert_eq!(got.as_ptr(), ptr);
         assert_eq!(&got[..], b"{\"a\":1}");
     }

@@ -9,6 +9,8 @@ pub mod extract;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod route;
+#[cfg(test)]
+mod test_body;
 pub mod verify;
 
 #[cfg(feature = "axum")]

@@ -11,6 +11,7 @@ use super::rejection::DefaultOnRejection;
 use super::service::VerifyWebhookService;
 
 /// The configuration shared by the layer, its services and their futures.
+#[derive(Clone)]
 pub(crate) struct Shared<R> {
     pub(crate) verifier: Verifier,
     pub(crate) on_rejection: R,
@@ -129,10 +130,8 @@ impl<R> VerifyWebhook<R> {
     {
         Self {
             shared: Arc::new(Shared {
-                verifier: self.shared.verifier.clone(),
-                on_rejection: self.shared.on_rejection.clone(),
                 peer_addr: f,
-                handshakes: self.shared.handshakes,
+                ..(*self.shared).clone()
             }),
         }
     }
@@ -171,10 +170,8 @@ impl<R> VerifyWebhook<R> {
     {
         Self {
             shared: Arc::new(Shared {
-                verifier: self.shared.verifier.clone(),
-                on_rejection: self.shared.on_rejection.clone(),
-                peer_addr: self.shared.peer_addr,
                 handshakes: true,
+                ..(*self.shared).clone()
             }),
         }
     }

@@ -308,56 +308,20 @@ fn duplicate<ResBody: From<Bytes>>(delivery: Delivery) -> Response<ResBody> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
     use std::convert::Infallible;
-    use std::pin::Pin;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::time::Duration;
 
     use hookwise::providers;
     use hookwise::scheme::SignParams;
-    use http_body::Frame;
     use http_body_util::BodyExt;
     use tower::{ServiceBuilder, ServiceExt};
 
     use super::*;
     use crate::VerifyWebhook;
+    use crate::test_body::TestBody;
 
     const SECRET: &str = "tower-test-secret";
-
-    /// A request body that can stream chunks, stall forever, and tell whether
-    /// it was polled.
-    enum TestBody {
-        Chunks(VecDeque<Bytes>),
-        Stall(Arc<AtomicBool>),
-    }
-
-    impl From<Bytes> for TestBody {
-        fn from(b: Bytes) -> Self {
-            Self::Chunks(VecDeque::from([b]))
-        }
-    }
-
-    impl Body for TestBody {
-        type Data = Bytes;
-        type Error = Infallible;
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-            match self.get_mut() {
-                Self::Chunks(c) => Poll::Ready(c.pop_front().map(|b| Ok(Frame::data(b)))),
-                Self::Stall(polled) => {
-                    polled.store(true, Ordering::SeqCst);
-                    Poll::Pending
-                }
-            }
-        }
-
-        fn is_end_stream(&self) -> bool {
-            matches!(self, Self::Chunks(c) if c.iter().all(Bytes::is_empty))
-        }
-    }
 
     fn verifier() -> Verifier {
         Verifier::builder(providers::github())
