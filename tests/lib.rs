@@ -571,20 +571,19 @@ impl SignedDelivery {
 
     /// Hex SHA-256 of the body.
     pub fn body_sha256(&self) -> String {
-        hex::encode(Sha256::digest(&self.body))
+        sha256_hex(&self.body)
     }
     /// Removes a header.
     #[must_use]
     pub fn without(mut self, name: &str) -> Self {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        remove_header(&mut self.headers, name);
         self
     }
     /// Sets a header (replacing it).
     #[must_use]
-    pub fn with(self, name: &str, value: &str) -> Self {
-        let mut d = self.without(name);
-        d.headers.push((name.to_owned(), value.to_owned()));
-        d
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        set_header(&mut self.headers, name, value);
+        self
     }
     /// The request head for [`Receiver::raw`]: request line and headers, with
     /// `Content-Length` unless `chunked`.
@@ -778,7 +777,7 @@ pub struct KeyDelivery {
 
 impl KeyDelivery {
     fn sign(&self, key: &str) -> Vec<(String, String)> {
-        let body_sha = hex::encode(Sha256::digest(&self.body));
+        let body_sha = sha256_hex(&self.body);
         let url = format!("{TWILIO_WEBHOOK_URL}?bodySHA256={body_sha}");
         let signed = self
             .preset
@@ -838,7 +837,7 @@ impl KeyDelivery {
             self.path = format!(
                 "{}?bodySHA256={}",
                 self.preset.route(),
-                hex::encode(Sha256::digest(&self.body))
+                sha256_hex(&self.body)
             );
         }
         headers.retain(|(n, _)| n != "content-type");
@@ -854,20 +853,19 @@ impl KeyDelivery {
 
     /// Hex SHA-256 of the body.
     pub fn body_sha256(&self) -> String {
-        hex::encode(Sha256::digest(&self.body))
+        sha256_hex(&self.body)
     }
     /// Removes a header.
     #[must_use]
     pub fn without(mut self, name: &str) -> Self {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        remove_header(&mut self.headers, name);
         self
     }
     /// Sets a header (replacing it).
     #[must_use]
-    pub fn with(self, name: &str, value: &str) -> Self {
-        let mut d = self.without(name);
-        d.headers.push((name.to_owned(), value.to_owned()));
-        d
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        set_header(&mut self.headers, name, value);
+        self
     }
 }
 
@@ -876,4 +874,20 @@ impl Receiver {
     pub async fn send_key(&self, d: &KeyDelivery) -> Answer {
         self.post(&d.path, &d.headers, d.body.clone()).await
     }
+}
+
+/// Hex SHA-256 of a body (what the receivers answer as `body_sha256`).
+fn sha256_hex(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// Removes every header called `name` (any case).
+fn remove_header(headers: &mut Vec<(String, String)>, name: &str) {
+    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+}
+
+/// Sets `name` to `value`, replacing any earlier value.
+fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
+    remove_header(headers, name);
+    headers.push((name.to_owned(), value.to_owned()));
 }
