@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use hashbrown::HashTable;
 
 use super::{BoxFuture, ReplayStore, Reserve, StoreError, Token};
+use crate::scheme::inline::SmallStr;
 
 const SHARDS: usize = 32;
 
@@ -23,40 +24,10 @@ enum State {
     Committed,
 }
 
-/// A stored key: inline up to 63 bytes, so an insert allocates nothing and an
-/// eviction frees nothing. Every signature-derived key fits
-/// (`<provider>:sig:<32 hex>` is at most 51 bytes), as do the usual signed ids
-/// (`stripe:evt_…`, `standard:msg_…`, `shopify:<uuid>`).
-#[derive(Debug)]
-enum Key {
-    Inline(u8, [u8; 63]),
-    Heap(Box<[u8]>),
-}
-
-impl Key {
-    fn new(key: &str) -> Self {
-        let b = key.as_bytes();
-        match u8::try_from(b.len()) {
-            Ok(n) if b.len() <= 63 => {
-                let mut buf = [0u8; 63];
-                buf[..b.len()].copy_from_slice(b);
-                Self::Inline(n, buf)
-            }
-            _ => Self::Heap(b.into()),
-        }
-    }
-
-    fn is(&self, key: &str) -> bool {
-        match self {
-            Self::Inline(n, buf) => &buf[..usize::from(*n)] == key.as_bytes(),
-            Self::Heap(b) => &**b == key.as_bytes(),
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Entry {
-    key: Key,
+    /// Inline for every preset's key: an insert allocates nothing.
+    key: SmallStr,
     state: State,
     expires: Instant,
     /// Unique within the shard; matches the key's entry in the insertion queue.
@@ -76,13 +47,13 @@ struct Shard {
 impl Shard {
     fn get(&self, hash: u64, key: &str) -> Option<&Entry> {
         self.table
-            .find(hash, |(_, e)| e.key.is(key))
+            .find(hash, |(_, e)| e.key.as_bytes() == key.as_bytes())
             .map(|(_, e)| e)
     }
 
     fn get_mut(&mut self, hash: u64, key: &str) -> Option<&mut Entry> {
         self.table
-            .find_mut(hash, |(_, e)| e.key.is(key))
+            .find_mut(hash, |(_, e)| e.key.as_bytes() == key.as_bytes())
             .map(|(_, e)| e)
     }
 
@@ -91,7 +62,10 @@ impl Shard {
     }
 
     fn remove(&mut self, hash: u64, key: &str) {
-        if let Ok(entry) = self.table.find_entry(hash, |(_, e)| e.key.is(key)) {
+        if let Ok(entry) = self
+            .table
+            .find_entry(hash, |(_, e)| e.key.as_bytes() == key.as_bytes())
+        {
             entry.remove();
         }
     }
@@ -139,7 +113,7 @@ impl Shard {
             return;
         }
         let entry = Entry {
-            key: Key::new(key),
+            key: SmallStr::new(key),
             state,
             expires,
             seq,

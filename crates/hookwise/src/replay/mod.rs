@@ -161,31 +161,10 @@ pub struct ReplayGuard {
     inner: Option<GuardInner>,
 }
 
-/// The guard's copy of the replay key: inline when it fits (every preset's
-/// key does), so holding a reservation allocates nothing.
-enum GuardKey {
-    Inline(crate::scheme::inline::Inline<64>),
-    Heap(String),
-}
-
-impl GuardKey {
-    fn new(key: &str) -> Self {
-        crate::scheme::inline::Inline::new(key.as_bytes())
-            .map_or_else(|| Self::Heap(key.to_owned()), Self::Inline)
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            // Copied from a `&str` whole: always valid UTF-8.
-            Self::Inline(b) => std::str::from_utf8(b.as_slice()).unwrap_or_default(),
-            Self::Heap(s) => s,
-        }
-    }
-}
-
 struct GuardInner {
     store: Arc<dyn ReplayStore>,
-    key: GuardKey,
+    /// The guard's copy of the replay key (inline for every preset's key).
+    key: crate::scheme::inline::SmallStr,
     token: Token,
     retention: Duration,
     fail_open: bool,
@@ -221,7 +200,7 @@ impl ReplayGuard {
         Self {
             inner: Some(GuardInner {
                 store,
-                key: GuardKey::new(key),
+                key: crate::scheme::inline::SmallStr::new(key),
                 token,
                 retention,
                 fail_open,

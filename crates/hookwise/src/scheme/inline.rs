@@ -44,6 +44,34 @@ impl<const N: usize> fmt::Debug for Inline<N> {
     }
 }
 
+/// A short string kept inline (up to 63 bytes), longer ones on the heap: the
+/// replay keys held by the in-memory store and by a reservation. Every
+/// signature-derived key fits (`<provider>:sig:<32 hex>` is at most 51 bytes),
+/// as do the usual signed ids (`stripe:evt_…`, `standard:msg_…`, `shopify:<uuid>`).
+#[derive(Clone, Debug)]
+pub(crate) enum SmallStr {
+    Inline(Inline<63>),
+    Heap(Box<str>),
+}
+
+impl SmallStr {
+    pub(crate) fn new(s: &str) -> Self {
+        Inline::new(s.as_bytes()).map_or_else(|| Self::Heap(s.into()), Self::Inline)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline(b) => b.as_slice(),
+            Self::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Copied whole from a `&str`: always valid UTF-8.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
 /// A decoded HMAC signature (at most a SHA-512 tag).
 pub(crate) type Tag = Inline<MAX_TAG>;
 
@@ -227,6 +255,19 @@ mod tests {
         assert!(t.contains(&Tag::new(&[3]).unwrap()));
         assert!(!t.contains(&Tag::new(&[9]).unwrap()));
         assert_eq!(t.first().unwrap().as_slice(), [0]);
+    }
+
+    #[test]
+    fn small_strings_inline_up_to_63_bytes() {
+        let short = "github:sig:0123456789abcdef0123456789abcdef";
+        let edge = "x".repeat(63);
+        let long = "x".repeat(64);
+        assert!(matches!(SmallStr::new(short), SmallStr::Inline(_)));
+        assert!(matches!(SmallStr::new(&edge), SmallStr::Inline(_)));
+        assert!(matches!(SmallStr::new(&long), SmallStr::Heap(_)));
+        for s in [short, edge.as_str(), long.as_str(), "é"] {
+            assert_eq!(SmallStr::new(s).as_str(), s);
+        }
     }
 
     #[test]
