@@ -9,11 +9,10 @@
 use std::borrow::Cow;
 
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::asym::{self, PublicKeyEncoding};
-use super::inline::{Inline, decode_tag};
-use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG};
+use super::inline::{Inline, SmallStr, decode_tag};
+use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG, tags_equal};
 use super::{
     Pending, PreparedKey, SignParams, SignedRequest, body_fields, secret_bytes, static_name,
 };
@@ -458,7 +457,7 @@ impl HmacScheme {
         }
         if let Source::Header(name) = &self.event {
             if let Lookup::One(v) = h.lookup(name) {
-                p.event = std::str::from_utf8(v).ok().map(str::to_owned);
+                p.event = std::str::from_utf8(v).ok().map(SmallStr::new);
             }
         }
         if self.template.contains(&Part::Method) {
@@ -488,7 +487,7 @@ impl HmacScheme {
         for part in &self.template {
             match part {
                 Part::Literal(l) => f(l),
-                Part::Id => f(p.id.as_deref().unwrap_or_default().as_bytes()),
+                Part::Id => f(p.id.as_ref().map_or(&[][..], SmallStr::as_bytes)),
                 Part::Timestamp => f(p.ts_raw.as_slice()),
                 Part::Body => f(body),
                 Part::Url => f(p.url.as_bytes()),
@@ -534,7 +533,7 @@ impl HmacScheme {
             for sig in p.signatures.iter() {
                 // Length is public (it follows the algorithm); the bytes are compared in constant time.
                 let sig = sig.as_slice();
-                if sig.len() == n && bool::from(sig.ct_eq(computed)) && hit.is_none() {
+                if tags_equal(sig, computed) && hit.is_none() {
                     hit = Some(sig);
                 }
             }
@@ -574,8 +573,8 @@ impl HmacScheme {
             Source::Header(_) => self.template.contains(&Part::Id),
             _ => false,
         };
-        let id = id_b.or_else(|| p.id.take().map(Cow::Owned));
-        let event_type = event_b.or_else(|| p.event.take().map(Cow::Owned));
+        let id = id_b.or_else(|| p.id.as_ref().map(|s| Cow::Borrowed(s.as_str())));
+        let event_type = event_b.or_else(|| p.event.as_ref().map(|s| Cow::Borrowed(s.as_str())));
         Ok(Delivery::new(
             self.provider.clone(),
             keys[key_index].name.clone(),
@@ -620,7 +619,7 @@ impl HmacScheme {
             .or_else(|| self.url.clone())
             .unwrap_or_default();
         let p = Pending {
-            id: Some(id.clone()),
+            id: Some(SmallStr::new(&id)),
             ts_raw: Inline::new(ts.as_deref().unwrap_or_default().as_bytes()).unwrap_or_default(),
             url,
             method: params.method.unwrap_or("POST").to_owned(),
@@ -739,11 +738,11 @@ pub(crate) fn one<'h>(
 }
 
 #[allow(clippy::ptr_arg)]
-fn utf8(v: &[u8], name: &Cow<'static, str>) -> Result<String, Rejection> {
+fn utf8(v: &[u8], name: &Cow<'static, str>) -> Result<SmallStr, Rejection> {
     std::str::from_utf8(v)
         .ok()
         .filter(|s| !s.is_empty() && s.len() <= 256)
-        .map(str::to_owned)
+        .map(SmallStr::new)
         .ok_or_else(|| {
             Rejection::new(
                 Reason::MalformedHeader,

@@ -84,27 +84,22 @@ pub(crate) fn decode_tag(encoding: Encoding, s: &[u8]) -> Option<Tag> {
             if s.len() % 2 != 0 {
                 return None;
             }
+            let n = s.len() / 2;
             let mut out = Tag::default();
             let mut bad = 0u8;
-            for (i, pair) in s.chunks_exact(2).enumerate() {
-                let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
-                bad |= (hi | lo) & 0x80;
-                if let Some(b) = out.bytes.get_mut(i) {
-                    *b = (hi << 4) | (lo & 0x0f);
+            if n <= MAX_TAG {
+                // Exactly `n` output bytes for `n` pairs: no bounds check per byte.
+                for (o, pair) in out.bytes[..n].iter_mut().zip(s.chunks_exact(2)) {
+                    let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+                    bad |= hi | lo;
+                    *o = (hi << 4) | lo;
                 }
+                // `n <= MAX_TAG < 256`.
+                out.len = u8::try_from(n).unwrap_or(0);
+            } else {
+                bad = s.iter().fold(0, |acc, &c| acc | HEX[usize::from(c)]);
             }
-            if bad != 0 {
-                return None;
-            }
-            // `s.len() / 2 <= MAX_TAG < 256`: the length fits the `u8`.
-            out.len = u8::try_from(s.len() / 2)
-                .ok()
-                .filter(|&n| usize::from(n) <= MAX_TAG)
-                .unwrap_or(0);
-            if out.len == 0 {
-                out.bytes = [0; MAX_TAG];
-            }
-            Some(out)
+            (bad & 0x80 == 0).then_some(out)
         }
         Encoding::Base64 => {
             use base64::Engine as _;
@@ -144,9 +139,16 @@ static HEX: [u8; 256] = {
 /// Writes `bytes` as lowercase hex onto `out`.
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    // 32 bytes at a time through a stack buffer: one `push_str` per chunk
+    // instead of a capacity check and a UTF-8 encoding per digit.
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        for (pair, b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        // Only ASCII digits were written.
+        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).unwrap_or_default());
     }
 }
 
@@ -275,5 +277,9 @@ mod tests {
         let mut s = String::from("k:");
         push_hex(&mut s, &[0x00, 0xab, 0x7f]);
         assert_eq!(s, "k:00ab7f");
+        let long: Vec<u8> = (0..=255).collect();
+        let mut s = String::new();
+        push_hex(&mut s, &long);
+        assert_eq!(s, hex::encode(&long));
     }
 }

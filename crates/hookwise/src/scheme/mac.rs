@@ -60,6 +60,29 @@ pub(crate) type Feed<'a> = dyn FnMut(&mut dyn FnMut(&[u8])) + 'a;
 /// The longest tag (SHA-512).
 pub(crate) const MAX_TAG: usize = 64;
 
+/// Constant-time equality of two tags whose length is public (it follows the
+/// algorithm). The bytes are folded eight at a time into one word with XOR/OR,
+/// which has no data-dependent branch, and that word is compared with
+/// `subtle`, whose optimization barrier keeps the compiler from turning the
+/// fold into an early exit. Same result as `subtle`'s slice `ct_eq`, without
+/// its barrier per byte (a quarter of the instructions for a SHA-256 tag).
+pub(crate) fn tags_equal(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| u64::from_ne_bytes(<[u8; 8]>::try_from(c).unwrap_or_default());
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let mut acc = 0u64;
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        acc |= word(x) ^ word(y);
+    }
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        acc |= u64::from(x ^ y);
+    }
+    bool::from(acc.ct_eq(&0))
+}
+
 /// A pre-keyed HMAC state.
 #[derive(Clone)]
 pub(crate) enum KeyedMac {
@@ -128,6 +151,26 @@ impl KeyedMac {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tags_equal_agrees_with_subtle_on_every_length_and_position() {
+        use subtle::ConstantTimeEq as _;
+        for len in [0usize, 1, 7, 8, 9, 20, 32, 63, 64] {
+            let a: Vec<u8> = (0..len)
+                .map(|i| u8::try_from(i * 37 % 251).unwrap())
+                .collect();
+            assert!(tags_equal(&a, &a));
+            for pos in 0..len {
+                for bit in [0x01u8, 0x80] {
+                    let mut b = a.clone();
+                    b[pos] ^= bit;
+                    assert_eq!(tags_equal(&a, &b), bool::from(a.ct_eq(&b)));
+                    assert!(!tags_equal(&a, &b), "len {len} pos {pos}");
+                }
+            }
+            assert!(!tags_equal(&a, &a[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
     use super::*;
 
     #[test]

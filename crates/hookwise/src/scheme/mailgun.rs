@@ -5,8 +5,6 @@
 
 use std::borrow::Cow;
 
-use subtle::ConstantTimeEq;
-
 use super::mac::{Algorithm, KeyedMac, MAX_TAG};
 use super::{PreparedKey, SignParams, SignedRequest, hmac::check_window};
 use crate::timestamp::TimestampFormat;
@@ -77,7 +75,7 @@ impl Mailgun {
                 },
                 &mut tag,
             );
-            if sig.len() == n && bool::from(sig.as_slice().ct_eq(&tag[..n])) {
+            if super::mac::tags_equal(sig.as_slice(), &tag[..n]) {
                 matched = Some(k);
                 break;
             }

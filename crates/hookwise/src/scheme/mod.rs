@@ -256,8 +256,10 @@ pub struct Pending {
     /// The timestamp exactly as sent (it is part of the signed content).
     pub(crate) ts_raw: inline::Inline<40>,
     pub(crate) timestamp: Option<i64>,
-    pub(crate) id: Option<String>,
-    pub(crate) event: Option<String>,
+    /// The id and event type from headers, inline when short (no allocation
+    /// per request for the usual UUIDs and event names).
+    pub(crate) id: Option<inline::SmallStr>,
+    pub(crate) event: Option<inline::SmallStr>,
     pub(crate) method: String,
     pub(crate) url: String,
     pub(crate) form: bool,

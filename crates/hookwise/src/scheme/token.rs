@@ -102,13 +102,15 @@ impl TokenScheme {
                 p.id = std::str::from_utf8(v)
                     .ok()
                     .filter(|s| s.len() <= 256)
-                    .map(str::to_owned);
+                    .map(super::inline::SmallStr::new);
                 break;
             }
         }
         if let Some(name) = &self.event_header {
             if let crate::Lookup::One(v) = req.headers.lookup(name) {
-                p.event = std::str::from_utf8(v).ok().map(str::to_owned);
+                p.event = std::str::from_utf8(v)
+                    .ok()
+                    .map(super::inline::SmallStr::new);
             }
         }
         Ok(p)
@@ -147,9 +149,9 @@ pub(crate) fn token_delivery(
             .find(|k| k.index == p.matched_key)
             .map_or(Cow::Borrowed("key-0"), |k| k.name.clone()),
         None,
-        p.id.as_deref(),
+        p.id.as_ref().map(super::inline::SmallStr::as_str),
         false,
-        p.event.as_deref(),
+        p.event.as_ref().map(super::inline::SmallStr::as_str),
         // The id authenticated by the token names the delivery; without one,
         // the body's hash does.
         if p.id.is_some() {

@@ -4,7 +4,6 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::mac::{Algorithm, KeyedMac, MAX_TAG};
 use super::{Pending, PreparedKey, SignParams, SignedRequest, hmac::one};
@@ -128,7 +127,7 @@ impl Twilio {
                     },
                     &mut tag,
                 );
-                if sig.len() == n && bool::from(sig.ct_eq(&tag[..n])) {
+                if super::mac::tags_equal(sig, &tag[..n]) {
                     matched = Some(key);
                     break 'keys;
                 }
