@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::mac::{Algorithm, KeyedMac, MAX_TAG};
+use super::mac::{Algorithm, KeyedMac, MAX_TAG, tags_equal};
 use super::{PreparedKey, SignParams, SignedRequest, hmac::check_window};
 use crate::timestamp::TimestampFormat;
 use crate::{ConfigError, Delivery, HeaderList, Key, Reason, Rejection, Tolerance};
@@ -75,7 +75,7 @@ impl Mailgun {
                 },
                 &mut tag,
             );
-            if super::mac::tags_equal(sig.as_slice(), &tag[..n]) {
+            if tags_equal(sig.as_slice(), &tag[..n]) {
                 matched = Some(k);
                 break;
             }

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::inline::SmallStr;
 use super::{Pending, PreparedKey, SignedRequest, hmac::one};
 use crate::{Delivery, HeaderList, Key, Reason, Rejection, RequestParts};
 
@@ -102,15 +103,13 @@ impl TokenScheme {
                 p.id = std::str::from_utf8(v)
                     .ok()
                     .filter(|s| s.len() <= 256)
-                    .map(super::inline::SmallStr::new);
+                    .map(SmallStr::new);
                 break;
             }
         }
         if let Some(name) = &self.event_header {
             if let crate::Lookup::One(v) = req.headers.lookup(name) {
-                p.event = std::str::from_utf8(v)
-                    .ok()
-                    .map(super::inline::SmallStr::new);
+                p.event = std::str::from_utf8(v).ok().map(SmallStr::new);
             }
         }
         Ok(p)
@@ -149,9 +148,9 @@ pub(crate) fn token_delivery(
             .find(|k| k.index == p.matched_key)
             .map_or(Cow::Borrowed("key-0"), |k| k.name.clone()),
         None,
-        p.id.as_ref().map(super::inline::SmallStr::as_str),
+        p.id.as_ref().map(SmallStr::as_str),
         false,
-        p.event.as_ref().map(super::inline::SmallStr::as_str),
+        p.event.as_ref().map(SmallStr::as_str),
         // The id authenticated by the token names the delivery; without one,
         // the body's hash does.
         if p.id.is_some() {

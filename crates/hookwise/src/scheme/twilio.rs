@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::mac::{Algorithm, KeyedMac, MAX_TAG};
+use super::mac::{Algorithm, KeyedMac, MAX_TAG, tags_equal};
 use super::{Pending, PreparedKey, SignParams, SignedRequest, hmac::one};
 use crate::delivery::ReplayFrom;
 use crate::headers::Lookup;
@@ -127,7 +127,7 @@ impl Twilio {
                     },
                     &mut tag,
                 );
-                if super::mac::tags_equal(sig, &tag[..n]) {
+                if tags_equal(sig, &tag[..n]) {
                     matched = Some(key);
                     break 'keys;
                 }
