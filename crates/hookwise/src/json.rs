@@ -18,8 +18,10 @@ pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
     if N == 0 || paths.iter().all(|p| p.is_empty()) {
         return out;
     }
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
+    let Some(start) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return out;
+    };
+    if body[start] != b'{' {
         return out;
     }
     // Fast path: a top-level field that is the object's last member (Stripe's
@@ -48,7 +50,6 @@ pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
     // found (strings jumped with memchr, nothing allocated but the results).
     // Anything it does not handle (an escaped key, malformed JSON) falls back
     // to serde_json, from scratch.
-    let start = body.len() - body.iter().skip_while(|b| b.is_ascii_whitespace()).count();
     if scan_object(body, start, &paths, 0, &active[..n], &mut out).is_some() {
         return out;
     }

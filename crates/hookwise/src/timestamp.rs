@@ -37,7 +37,7 @@ fn parse_int(raw: &[u8]) -> Option<i64> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, raw),
     };
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || digits.len() > 19 {
         return None;
     }
     // No sender writes leading zeros, and accepting them would let a byte move
@@ -46,10 +46,16 @@ fn parse_int(raw: &[u8]) -> Option<i64> {
     if digits.len() > 1 && digits[0] == b'0' {
         return None;
     }
-    let mut v: i64 = 0;
+    // One pass: at most 19 digits fit a u64, so only the final conversion can overflow.
+    let mut v: u64 = 0;
     for d in digits {
-        v = v.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+        let x = d.wrapping_sub(b'0');
+        if x > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(x);
     }
+    let v = i64::try_from(v).ok()?;
     Some(if neg { -v } else { v })
 }
 

@@ -164,6 +164,13 @@ impl Verifier {
     /// A [`Rejection`] for missing, malformed or stale headers (and, for token
     /// and Basic schemes, wrong credentials).
     pub fn check_headers(&self, req: &RequestParts<'_>) -> Result<Pending, Rejection> {
+        let mut p = Pending::default();
+        self.check_headers_into(req, &mut p)?;
+        Ok(p)
+    }
+
+    /// [`Verifier::check_headers`] into a default `Pending`, in place.
+    fn check_headers_into(&self, req: &RequestParts<'_>, p: &mut Pending) -> Result<(), Rejection> {
         let i = &*self.inner;
         // Network checks (IP, client certificate) first, then the scheme, then
         // any extra credential check: all must pass.
@@ -171,12 +178,12 @@ impl Verifier {
             c.run(req)?;
         }
         let now = i.clock.now_unix();
-        let mut p = i.scheme.check_headers(req, &i.keys, now, &i.tolerance)?;
+        i.scheme.check_headers(req, &i.keys, now, &i.tolerance, p)?;
         p.now = Some(now);
         for c in i.checks.iter().filter(|c| !c.is_network()) {
             c.run(req)?;
         }
-        Ok(p)
+        Ok(())
     }
 
     /// Phase 2, over the exact body bytes.
@@ -202,8 +209,13 @@ impl Verifier {
                 Rejection::new(Reason::BodyTooLarge, "body exceeds the limit").body_len(body.len()),
             );
         }
-        let p = self.check_headers(req)?;
-        self.verify_body(p, body)
+        // One `Pending` on this stack frame, filled and read in place.
+        let mut p = Pending::default();
+        self.check_headers_into(req, &mut p)?;
+        let i = &*self.inner;
+        let now = p.now.unwrap_or_else(|| i.clock.now_unix());
+        i.scheme
+            .verify_body(&mut p, body, &i.keys, now, &i.tolerance)
     }
 
     /// Checks a verified delivery against the replay store and reserves it.
