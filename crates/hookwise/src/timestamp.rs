@@ -162,6 +162,24 @@ mod tests {
         );
         assert_eq!(TimestampFormat::UnixSeconds.parse(b"-5"), Some(-5));
         assert_eq!(TimestampFormat::UnixSeconds.parse(b"0"), Some(0));
+        // Odd and even digit counts, up to the largest i64.
+        for n in 1..=18u32 {
+            let v = 10i64.pow(n) - 7;
+            assert_eq!(TimestampFormat::UnixSeconds.parse(v.to_string().as_bytes()), Some(v));
+        }
+        assert_eq!(
+            TimestampFormat::UnixSeconds.parse(b"9223372036854775807"),
+            Some(i64::MAX)
+        );
+        for bad in [
+            &b"9999999999999999999"[..],
+            b"12a4",
+            b"1234567890a",
+            b"a",
+            b"12/4",
+        ] {
+            assert_eq!(TimestampFormat::UnixSeconds.parse(bad), None, "{bad:?}");
+        }
         for bad in [
             &b""[..],
             b"-",
