@@ -50,7 +50,11 @@ pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
     // found (strings jumped with memchr, nothing allocated but the results).
     // Anything it does not handle (an escaped key, malformed JSON) falls back
     // to serde_json, from scratch.
-    if scan_object(body, start, &paths, 0, &active[..n], &mut out).is_some() {
+    let top_level = active[..n].iter().all(|&i| paths[i].len() == 1);
+    if top_level && scan_top(body, start, &paths, &mut out).is_some() {
+        return out;
+    }
+    if !top_level && scan_object(body, start, &paths, 0, &active[..n], &mut out).is_some() {
         return out;
     }
     // The scan may have filled some before giving up: serde_json starts over.
@@ -149,6 +153,59 @@ fn scan_object<'a, S: AsRef<str>, const N: usize>(
         match b.get(i)? {
             b',' => i = skip_ws(b, i + 1),
             b'}' => return Some(Scan::End(i + 1)),
+            _ => return None,
+        }
+    }
+}
+
+/// [`scan_object`] for the usual case, every path a single top-level key
+/// (`id`, `type`): members are read one after another without the per-path
+/// bookkeeping of nested paths, keys byte by byte (they are short), and the
+/// scan stops once every path has a value. `None` for anything it does not
+/// handle (an escaped key, malformed JSON); the caller then starts over.
+fn scan_top<'a, S: AsRef<str>, const N: usize>(
+    b: &'a [u8],
+    start: usize,
+    paths: &[&[S]; N],
+    out: &mut [Option<Cow<'a, str>>; N],
+) -> Option<()> {
+    let mut missing = (0..N)
+        .filter(|&p| !paths[p].is_empty() && out[p].is_none())
+        .count();
+    let mut i = skip_ws(b, start + 1);
+    if b.get(i) == Some(&b'}') {
+        return Some(());
+    }
+    loop {
+        (b.get(i) == Some(&b'"')).then_some(())?;
+        let mut k = i + 1;
+        loop {
+            match *b.get(k)? {
+                b'"' => break,
+                b'\\' => return None,
+                _ => k += 1,
+            }
+        }
+        let key = &b[i + 1..k];
+        i = skip_ws(b, k + 1);
+        (b.get(i) == Some(&b':')).then_some(())?;
+        i = skip_ws(b, i + 1);
+        let end = skip_value(b, i)?;
+        for p in 0..N {
+            if out[p].is_none() && matches!(paths[p], [want] if want.as_ref().as_bytes() == key) {
+                out[p] = scalar(&b[i..end]);
+                if out[p].is_some() {
+                    missing -= 1;
+                }
+            }
+        }
+        if missing == 0 {
+            return Some(());
+        }
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => i = skip_ws(b, i + 1),
+            b'}' => return Some(()),
             _ => return None,
         }
     }

@@ -165,7 +165,10 @@ mod tests {
         // Odd and even digit counts, up to the largest i64.
         for n in 1..=18u32 {
             let v = 10i64.pow(n) - 7;
-            assert_eq!(TimestampFormat::UnixSeconds.parse(v.to_string().as_bytes()), Some(v));
+            assert_eq!(
+                TimestampFormat::UnixSeconds.parse(v.to_string().as_bytes()),
+                Some(v)
+            );
         }
         assert_eq!(
             TimestampFormat::UnixSeconds.parse(b"9223372036854775807"),
