@@ -190,10 +190,22 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
         i = skip_ws(b, k + 1);
         (b.get(i) == Some(&b':')).then_some(())?;
         i = skip_ws(b, i + 1);
-        let end = skip_value(b, i)?;
+        // Strings (nearly every value here) are skipped noting whether they
+        // hold an escape, so a wanted one needs no second look for `\\`.
+        let (end, escaped) = if b.get(i) == Some(&b'"') {
+            string_end(b, i)?
+        } else {
+            (skip_value(b, i)?, true)
+        };
         for p in 0..N {
             if out[p].is_none() && matches!(paths[p], [want] if want.as_ref().as_bytes() == key) {
-                out[p] = scalar(&b[i..end]);
+                out[p] = if escaped {
+                    scalar(&b[i..end])
+                } else {
+                    std::str::from_utf8(&b[i + 1..end - 1])
+                        .ok()
+                        .map(Cow::Borrowed)
+                };
                 if out[p].is_some() {
                     missing -= 1;
                 }
@@ -207,6 +219,21 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
             b',' => i = skip_ws(b, i + 1),
             b'}' => return Some(()),
             _ => return None,
+        }
+    }
+}
+
+/// [`skip_string`], and whether the string holds an escape.
+fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+    let mut j = i + 1;
+    let mut escaped = false;
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[k] == b'\\' {
+            escaped = true;
+            j = k + 2;
+        } else {
+            return Some((k + 1, escaped));
         }
     }
 }
