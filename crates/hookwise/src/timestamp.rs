@@ -48,7 +48,11 @@ fn parse_int(raw: &[u8]) -> Option<i64> {
     }
     // One pass: at most 19 digits fit a u64, so only the final conversion can overflow.
     let mut v: u64 = 0;
-    for d in digits {
+    let mut eights = digits.chunks_exact(8);
+    for c in &mut eights {
+        v = v * 100_000_000 + eight_digits(c)?;
+    }
+    for d in eights.remainder() {
         let x = d.wrapping_sub(b'0');
         if x > 9 {
             return None;
@@ -57,6 +61,33 @@ fn parse_int(raw: &[u8]) -> Option<i64> {
     }
     let v = i64::try_from(v).ok()?;
     Some(if neg { -v } else { v })
+}
+
+/// Eight ASCII digits as a number, computed in one register (the
+/// combination step of simdjson's `parse_eight_digits_unrolled`): a Unix
+/// timestamp is ten digits, and a digit at a time is a chain of ten
+/// dependent multiply-adds. `None` unless all eight are `0`–`9`.
+fn eight_digits(c: &[u8]) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    let w = u64::from_le_bytes(<[u8; 8]>::try_from(c).ok()?);
+    // Every byte 0x30..=0x3f, and still so after adding 6 (so ≤ 0x39); the
+    // first test keeps the addition from carrying between bytes.
+    let digits =
+        w & HIGH_NIBBLES == ZEROS && w.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES == ZEROS;
+    if !digits {
+        return None;
+    }
+    // Little-endian: the first (most significant) digit is the low byte.
+    let mut v = w - ZEROS;
+    v = v * 10 + (v >> 8); // pairs, in bytes 0, 2, 4, 6
+    let pairs = |x: u64| x & 0x0000_00ff_0000_00ff;
+    Some(
+        (pairs(v)
+            .wrapping_mul(100 + (1_000_000 << 32))
+            .wrapping_add(pairs(v >> 16).wrapping_mul(1 + (10_000 << 32))))
+            >> 32,
+    )
 }
 
 /// A fixed-width field of an RFC 3339 date (leading zeros expected).
@@ -199,6 +230,27 @@ mod tests {
         }
         assert_eq!(TimestampFormat::UnixMillis.parse(b"15000000"), Some(15_000));
         assert_eq!(TimestampFormat::UnixMillis.parse(b"-1"), Some(-1));
+    }
+
+    #[test]
+    fn eight_digits_agrees_with_str_parse() {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let s = format!("{:08}", x % 100_000_000);
+            assert_eq!(eight_digits(s.as_bytes()), s.parse().ok(), "{s}");
+            // One byte off the digits, at every position.
+            let mut b = s.clone().into_bytes();
+            let pos = usize::try_from(x % 8).unwrap();
+            b[pos] =
+                [b'/', b':', b' ', b'a', 0xb0, 0x00, b'-', b'?'][usize::try_from(x >> 61).unwrap()];
+            assert_eq!(eight_digits(&b), None, "{b:?}");
+        }
+        assert_eq!(eight_digits(b"00000000"), Some(0));
+        assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
+        assert_eq!(eight_digits(b"12345678"), Some(12_345_678));
     }
 
     #[test]
