@@ -22,12 +22,19 @@ pub struct ActixHeaders<'a>(pub &'a HeaderMap);
 
 impl Headers for ActixHeaders<'_> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        let mut it = self.0.get_all(name);
-        match (it.next(), it.next()) {
-            (None, _) => Lookup::Missing,
-            (Some(v), None) => Lookup::One(v.as_bytes()),
-            (Some(_), Some(_)) => Lookup::Many,
+        // A walk over the (lowercase) names, not `get_all(name)`: for a
+        // non-standard name that parses it into a new `HeaderName`, an
+        // allocation per lookup. A request has at most actix's header limit.
+        let mut found = None;
+        for (n, v) in self.0.iter() {
+            if n.as_str() == name {
+                if found.is_some() {
+                    return Lookup::Many;
+                }
+                found = Some(v.as_bytes());
+            }
         }
+        found.map_or(Lookup::Missing, Lookup::One)
     }
 }
 
@@ -49,5 +56,38 @@ mod tests {
         assert_eq!(h.lookup("x-a"), Lookup::One(b"1"));
         assert_eq!(h.lookup("x-b"), Lookup::Many);
         assert_eq!(h.lookup("x-c"), Lookup::Missing);
+        // The same answers as `get_all`, with mixed-case and standard names.
+        m.append(
+            HeaderName::from_bytes(b"X-Hub-Signature-256").unwrap(),
+            HeaderValue::from_static("sha256=00"),
+        );
+        m.insert(
+            actix_web::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("a/b"),
+        );
+        for i in 0..100u32 {
+            m.append(
+                HeaderName::from_bytes(format!("x-h{}", i % 40).as_bytes()).unwrap(),
+                HeaderValue::from(i),
+            );
+        }
+        let h = ActixHeaders(&m);
+        for name in [
+            "x-hub-signature-256",
+            "content-type",
+            "x-h0",
+            "x-h39",
+            "x-h40",
+            "x-a",
+            "x-b",
+        ] {
+            let mut all = m.get_all(name);
+            let expected = match (all.next(), all.next()) {
+                (None, _) => Lookup::Missing,
+                (Some(v), None) => Lookup::One(v.as_bytes()),
+                _ => Lookup::Many,
+            };
+            assert_eq!(h.lookup(name), expected, "{name}");
+        }
     }
 }

@@ -22,12 +22,20 @@ pub trait Headers {
 
 impl Headers for http::HeaderMap {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        let mut it = self.get_all(name).iter();
-        match (it.next(), it.next()) {
-            (None, _) => Lookup::Missing,
-            (Some(v), None) => Lookup::One(v.as_bytes()),
-            (Some(_), Some(_)) => Lookup::Many,
+        // A walk over the (lowercase) names, not `get_all(name)`: that parses,
+        // validates and hashes `name` on every call, which cost more than
+        // comparing it with the few names a delivery carries. A request has
+        // at most the server's header limit (hyper: 100).
+        let mut found = None;
+        for (n, v) in self {
+            if n.as_str() == name {
+                if found.is_some() {
+                    return Lookup::Many;
+                }
+                found = Some(v.as_bytes());
+            }
         }
+        found.map_or(Lookup::Missing, Lookup::One)
     }
 }
 
@@ -114,6 +122,34 @@ mod tests {
         assert_eq!(m.lookup("x-a"), Lookup::One(b"1"));
         assert_eq!(m.lookup("x-b"), Lookup::Many);
         assert_eq!(m.lookup("x-c"), Lookup::Missing);
+        // Names are kept lowercase whatever the sender wrote; standard ones too.
+        m.append(
+            http::HeaderName::from_bytes(b"X-Hub-Signature-256").unwrap(),
+            http::HeaderValue::from_static("sha256=00"),
+        );
+        m.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("a/b"),
+        );
+        assert_eq!(m.lookup("x-hub-signature-256"), Lookup::One(b"sha256=00"));
+        assert_eq!(m.lookup("content-type"), Lookup::One(b"a/b"));
+        assert_eq!(m.lookup("x-hub-signature"), Lookup::Missing);
+        // The same answers as `get_all`, on a map of many headers.
+        for i in 0..100 {
+            m.append(
+                http::HeaderName::from_bytes(format!("x-h{}", i % 40).as_bytes()).unwrap(),
+                http::HeaderValue::from(i),
+            );
+        }
+        for name in ["x-h0", "x-h39", "x-h40", "x-a", "x-b", "content-type"] {
+            let mut all = m.get_all(name).iter();
+            let expected = match (all.next(), all.next()) {
+                (None, _) => Lookup::Missing,
+                (Some(v), None) => Lookup::One(v.as_bytes()),
+                _ => Lookup::Many,
+            };
+            assert_eq!(m.lookup(name), expected, "{name}");
+        }
     }
 
     #[test]
