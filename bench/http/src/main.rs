@@ -4,6 +4,8 @@
 //! bench-server <variant> <addr>          serve POST /hook (and GET /count) on addr
 //! bench-server emit-lua <n> <size>       print a wrk script of n signed deliveries
 //! bench-server profile <variant> <n>     n in-process requests (axum variants), for callgrind
+//! bench-server profile-core <preset> <n> <size>   n core verifications, for callgrind
+//! bench-server ab-core <preset> <size>   raw HMAC vs verify, interleaved blocks, best of 15
 //! ```
 //!
 //! Variants: `axum-plain`, `axum-hand-handler`, `axum-hand-middleware`,
@@ -17,11 +19,13 @@
 mod actix_srv;
 mod axum_srv;
 mod common;
+mod core_prof;
 
 use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: bench-server <variant> <addr> | emit-lua <n> <size> | profile <axum-variant> <n>
+       | profile-core <preset> <n> <size> | ab-core <preset> <size>   (presets: github stripe slack standard)
 variants: axum-plain axum-hand-handler axum-hand-middleware axum-hookwise axum-hookwise-replay
           actix-plain actix-hand actix-hand-middleware actix-hookwise actix-hookwise-replay";
 
@@ -29,6 +33,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str);
     let result = match (arg(0), arg(1), arg(2)) {
+        (Some("profile-core"), Some(preset), Some(n)) => {
+            match (n.parse(), arg(3).map(str::parse)) {
+                (Ok(n), Some(Ok(size))) => core_prof::profile(preset, n, size),
+                _ => Err(USAGE.to_owned()),
+            }
+        }
+        (Some("ab-core"), Some(preset), Some(size)) => match size.parse() {
+            Ok(size) => core_prof::ab(preset, size),
+            Err(_) => Err(USAGE.to_owned()),
+        },
         (Some("emit-lua"), Some(n), Some(size)) => match (n.parse(), size.parse()) {
             (Ok(n), Ok(size)) => {
                 print!("{}", common::lua(n, size));

@@ -1,0 +1,165 @@
+//! The core's verification alone, for instruction counts (callgrind) and for
+//! quick A/B timing of a change, without criterion:
+//!
+//! - `profile-core <preset> <n> <size>`: `n` verifications of one signed body
+//!   of `size` bytes. Instructions per verification are
+//!   `(Ir(2n) - Ir(n)) / n` (setup cancels out).
+//! - `ab-core <preset> <size>`: blocks of 50 000 raw pre-keyed HMACs and 50 000
+//!   verifications, interleaved 15 times; prints the best block of each and
+//!   their ratio (interference only ever adds time, and interleaving exposes
+//!   both to the same conditions).
+//!
+//! Presets: `github`, `stripe`, `slack`, `standard`; the body is the JSON event
+//! of `crates/hookwise/benches/verify.rs`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use hmac::{Hmac, KeyInit, Mac};
+use hookwise::scheme::SignParams;
+use hookwise::{FixedClock, HeaderList, RequestParts, Scheme, Verifier, providers};
+use sha2::Sha256;
+
+const NOW: i64 = 1_700_000_000;
+const ID: &str = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W";
+
+struct Case {
+    verifier: Verifier,
+    headers: HeaderList,
+    body: Vec<u8>,
+    keyed: Hmac<Sha256>,
+    prefix: Vec<u8>,
+    tag: Vec<u8>,
+}
+
+/// The scheme, its secret, and what it signs before the body.
+fn preset(name: &str) -> Result<(Scheme, &'static str, Vec<u8>), String> {
+    Ok(match name {
+        "github" => (providers::github(), "gh-secret", Vec::new()),
+        "stripe" => (
+            providers::stripe(),
+            "whsec_stripe",
+            format!("{NOW}.").into_bytes(),
+        ),
+        "slack" => (
+            providers::slack(),
+            "slack-secret",
+            format!("v0:{NOW}:").into_bytes(),
+        ),
+        "standard" => (
+            providers::standard(),
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            format!("{ID}.{NOW}.").into_bytes(),
+        ),
+        other => return Err(format!("unknown preset `{other}`")),
+    })
+}
+
+fn case(name: &str, size: usize) -> Result<Case, String> {
+    let (scheme, secret, prefix) = preset(name)?;
+    let head = br#"{"id":"evt_1NqJxS2eZvKYlo2C","type":"payment_intent.succeeded","data":{"pad":""#;
+    let mut body = head.to_vec();
+    body.resize(size.saturating_sub(3).max(head.len()), b'x');
+    body.extend_from_slice(br#""}}"#);
+    let signed = scheme
+        .sign(
+            secret,
+            &body,
+            &SignParams {
+                timestamp: Some(NOW),
+                id: Some(ID),
+                ..SignParams::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let verifier = Verifier::builder(scheme)
+        .secret(secret)
+        .and_then(|b| {
+            b.clock(FixedClock::new(NOW))
+                .without_replay_store()
+                .max_body(usize::MAX)
+                .build()
+        })
+        .map_err(|e| e.to_string())?;
+    let key: Vec<u8> = if name == "standard" {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&secret[6..])
+            .map_err(|e| e.to_string())?
+    } else {
+        secret.as_bytes().to_vec()
+    };
+    let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).map_err(|e| e.to_string())?;
+    let mut m = keyed.clone();
+    m.update(&prefix);
+    m.update(&body);
+    let tag = m.finalize().into_bytes().to_vec();
+    Ok(Case {
+        verifier,
+        headers: signed.headers,
+        body,
+        keyed,
+        prefix,
+        tag,
+    })
+}
+
+fn verify_n(c: &Case, n: usize) -> usize {
+    (0..n)
+        .filter(|_| {
+            c.verifier
+                .verify(
+                    &RequestParts::new(black_box(&c.headers)),
+                    black_box(&c.body),
+                )
+                .is_ok()
+        })
+        .count()
+}
+
+fn raw_n(c: &Case, n: usize) -> usize {
+    (0..n)
+        .filter(|_| {
+            let mut m = c.keyed.clone();
+            m.update(black_box(&c.prefix));
+            m.update(black_box(&c.body));
+            m.verify_slice(black_box(&c.tag)).is_ok()
+        })
+        .count()
+}
+
+/// `profile-core <preset> <n> <size>`.
+pub(crate) fn profile(name: &str, n: usize, size: usize) -> Result<(), String> {
+    let c = case(name, size)?;
+    let ok = verify_n(&c, n);
+    if ok != n {
+        return Err(format!("{} of {n} verifications failed", n - ok));
+    }
+    println!("{name}: {n} verifications of {size} B");
+    Ok(())
+}
+
+/// `ab-core <preset> <size>`.
+pub(crate) fn ab(name: &str, size: usize) -> Result<(), String> {
+    const BLOCK: usize = 50_000;
+    let c = case(name, size)?;
+    if raw_n(&c, 1) != 1 || verify_n(&c, 1) != 1 {
+        return Err("the signed case does not verify".into());
+    }
+    let per = |t: Instant| t.elapsed().as_secs_f64() * 1e9 / BLOCK as f64;
+    let (mut raw, mut hw) = (f64::MAX, f64::MAX);
+    for _ in 0..15 {
+        let t = Instant::now();
+        black_box(raw_n(&c, BLOCK));
+        raw = raw.min(per(t));
+        let t = Instant::now();
+        black_box(verify_n(&c, BLOCK));
+        hw = hw.min(per(t));
+    }
+    println!(
+        "{name} {size} B: raw pre-keyed HMAC {raw:.1} ns, hookwise {hw:.1} ns, ratio {:.3}, fixed cost {:.1} ns",
+        hw / raw,
+        hw - raw
+    );
+    Ok(())
+}
