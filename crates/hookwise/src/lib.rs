@@ -36,4 +36,6 @@ pub use crate::request::{PeerCertificates, RequestParts};
 pub use crate::scheme::{Pending, Scheme};
 pub use crate::secret::Secret;
 pub use crate::timestamp::TimestampFormat;
-pub use crate::verifier::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, Verifier, VerifierBuilder};
+pub use crate::verifier::{
+    BodyDigest, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, Verifier, VerifierBuilder,
+};

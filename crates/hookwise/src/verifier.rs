@@ -199,6 +199,60 @@ impl Verifier {
             .verify_body(&mut pending, body, &i.keys, now, &i.tolerance)
     }
 
+    /// Starts hashing the body while it arrives, for a request whose headers
+    /// passed [`Verifier::check_headers`]: feed every chunk, in order, to
+    /// [`BodyDigest::update`], then finish with [`Verifier::verify_digested`]
+    /// and the complete body. A large delivery is then verified as its last
+    /// byte arrives, with no second pass over a body that no longer fits the
+    /// cache, and its buffer is released that much sooner.
+    ///
+    /// `None` when the scheme cannot be hashed ahead (it signs something after
+    /// the body or a form field, or the request carries a public-key
+    /// signature): use [`Verifier::verify_body`].
+    ///
+    /// ```
+    /// use hookwise::{providers, scheme::SignParams, FixedClock, RequestParts, Verifier};
+    ///
+    /// let secret = "whsec_test_secret";
+    /// let body = br#"{"id":"evt_1","type":"charge.succeeded"}"#;
+    /// let signed = providers::stripe()
+    ///     .sign(secret, body, &SignParams { timestamp: Some(1_700_000_000), ..Default::default() })
+    ///     .unwrap();
+    /// let verifier = Verifier::builder(providers::stripe()).secret(secret).unwrap()
+    ///     .clock(FixedClock::new(1_700_000_010)).build().unwrap();
+    ///
+    /// let pending = verifier.check_headers(&RequestParts::new(&signed.headers)).unwrap();
+    /// let mut digest = verifier.body_digest(&pending).unwrap();
+    /// for chunk in body.chunks(7) {
+    ///     digest.update(chunk); // as each frame arrives
+    /// }
+    /// let delivery = verifier.verify_digested(pending, digest, body).unwrap();
+    /// assert_eq!(delivery.id(), Some("evt_1"));
+    /// ```
+    pub fn body_digest(&self, pending: &Pending) -> Option<BodyDigest> {
+        let i = &*self.inner;
+        let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
+        i.scheme.start_stream(pending, &i.keys, now).map(BodyDigest)
+    }
+
+    /// Phase 2 with a [`BodyDigest`] that was fed exactly `body`. A digest fed
+    /// something else (by length) is set aside and `body` verified as
+    /// [`Verifier::verify_body`] does.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify_body`].
+    pub fn verify_digested(
+        &self,
+        mut pending: Pending,
+        digest: BodyDigest,
+        body: &[u8],
+    ) -> Result<Delivery, Rejection> {
+        let i = &*self.inner;
+        let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
+        i.scheme
+            .finish_stream(&mut pending, digest.0, body, &i.keys, now, &i.tolerance)
+    }
+
     /// Both phases.
     ///
     /// # Errors
@@ -264,6 +318,36 @@ impl Verifier {
     /// Whether a replay store is configured.
     pub fn has_replay_store(&self) -> bool {
         self.inner.store.is_some()
+    }
+}
+
+/// The body's HMAC under each active key, computed while the body arrives
+/// ([`Verifier::body_digest`]). Its `Debug` shows how much was fed, never
+/// the keyed states.
+pub struct BodyDigest(crate::scheme::hmac::Streaming);
+
+impl BodyDigest {
+    /// Feeds the next chunk of the body.
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.0.update(chunk);
+    }
+
+    /// How many body bytes were fed.
+    pub const fn len(&self) -> usize {
+        self.0.fed()
+    }
+
+    /// Whether nothing was fed yet.
+    pub const fn is_empty(&self) -> bool {
+        self.0.fed() == 0
+    }
+}
+
+impl std::fmt::Debug for BodyDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyDigest")
+            .field("fed", &self.0.fed())
+            .finish_non_exhaustive()
     }
 }
 

@@ -494,9 +494,20 @@ impl HmacScheme {
     /// fed as one: each call into the HMAC is a round trip through its block
     /// buffer, which at 1 KiB showed next to the hash itself.
     fn feed(&self, p: &Pending, body: &[u8], payload: Option<&[u8]>, f: &mut dyn FnMut(&[u8])) {
+        Self::feed_parts(&self.template, p, body, payload, f);
+    }
+
+    /// [`HmacScheme::feed`] for some of the template's parts.
+    fn feed_parts(
+        parts: &[Part],
+        p: &Pending,
+        body: &[u8],
+        payload: Option<&[u8]>,
+        f: &mut dyn FnMut(&[u8]),
+    ) {
         let mut buf = [0u8; 128];
         let mut n = 0;
-        for part in &self.template {
+        for part in parts {
             let (bytes, is_body): (&[u8], bool) = match part {
                 Part::Literal(l) => (l, false),
                 Part::Id => (p.id.as_ref().map_or(&[][..], SmallStr::as_bytes), false),
@@ -568,7 +579,108 @@ impl HmacScheme {
                 break;
             }
         }
-        let Some(key_index) = matched else {
+        self.conclude(
+            p,
+            body,
+            keys,
+            now,
+            tolerance,
+            matched.map(|k| (k, sig_bytes)),
+            keys_tried,
+        )
+    }
+
+    /// Whether the body can be hashed as it arrives: HMAC, and the body is the
+    /// last signed part (no form field, no public-key signature to check).
+    fn streams(&self, p: &Pending) -> bool {
+        matches!(self.template.last(), Some(Part::Body))
+            && !self.signs(|x| matches!(x, Part::FormPayloadOrBody))
+            && !self.sets[p.set].algorithm.is_asymmetric()
+            && p.asym_signatures.is_empty()
+    }
+
+    /// One HMAC state per active key, fed the parts signed before the body.
+    pub(crate) fn start_stream(
+        &self,
+        p: &Pending,
+        keys: &[PreparedKey],
+        now: i64,
+    ) -> Option<Streaming> {
+        if !self.streams(p) {
+            return None;
+        }
+        let set = &self.sets[p.set];
+        let prefix = &self.template[..self.template.len() - 1];
+        let mut st = Streaming {
+            states: Vec::with_capacity(1),
+            keys_tried: 0,
+            fed: 0,
+        };
+        for (pos, key) in keys.iter().enumerate().filter(|(_, k)| k.active_at(now)) {
+            st.keys_tried += 1;
+            if key.public.is_some() {
+                continue; // no public-key signature in this request
+            }
+            let Some(mac) = key.mac(set.algorithm) else {
+                continue;
+            };
+            let mut m = mac.clone();
+            Self::feed_parts(prefix, p, &[], None, &mut |b| m.update(b));
+            st.states.push((pos, m));
+        }
+        Some(st)
+    }
+
+    /// Finishes [`HmacScheme::start_stream`] once `body` (exactly what was
+    /// fed) is complete.
+    pub(crate) fn finish_stream(
+        &self,
+        p: &mut Pending,
+        st: Streaming,
+        body: &[u8],
+        keys: &[PreparedKey],
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<Delivery, Rejection> {
+        if st.fed != body.len() {
+            // Not what was hashed: verify the body as given instead.
+            return self.verify_body(p, body, keys, now, tolerance);
+        }
+        let mut matched = None;
+        for (pos, m) in st.states {
+            let mut tag = [0u8; MAX_TAG];
+            let n = m.finalize_into(&mut tag);
+            let computed = &tag[..n];
+            let mut hit = None;
+            for sig in p.signatures.iter() {
+                let sig = sig.as_slice();
+                if tags_equal(sig, computed) && hit.is_none() {
+                    hit = Some(sig);
+                }
+            }
+            if let Some(sig) = hit {
+                matched = Some((keys[pos].index, sig));
+                break;
+            }
+        }
+        self.conclude(p, body, keys, now, tolerance, matched, st.keys_tried)
+    }
+
+    /// The end of the body phase: the rejection when nothing matched, or the
+    /// body's metadata and the delivery.
+    #[allow(clippy::too_many_arguments)]
+    fn conclude(
+        &self,
+        p: &Pending,
+        body: &[u8],
+        keys: &[PreparedKey],
+        now: i64,
+        tolerance: &Tolerance,
+        matched: Option<(usize, &[u8])>,
+        keys_tried: usize,
+    ) -> Result<Delivery, Rejection> {
+        let set = &self.sets[p.set];
+        let Some((key_index, sig_bytes)) = matched else {
             let mut r = Rejection::new(Reason::SignatureMismatch, "no signature matches any key")
                 .header(set.signature.clone())
                 .tried(p.candidates, keys_tried)
@@ -580,6 +692,7 @@ impl HmacScheme {
         };
         let fields = body_fields(body, [&set.id, &self.event, &set.timestamp]);
         let [id_b, event_b, ts_b] = fields;
+        let mut timestamp = p.timestamp;
         if let Source::Body(_) = &set.timestamp {
             let raw = ts_b.ok_or_else(|| {
                 Rejection::new(
@@ -591,7 +704,7 @@ impl HmacScheme {
                 Rejection::new(Reason::MalformedHeader, "body timestamp is not valid")
             })?;
             check_window(tolerance, ts, now)?;
-            p.timestamp = Some(ts);
+            timestamp = Some(ts);
         }
         let id_is_signed = match &set.id {
             Source::Body(_) => true,
@@ -603,7 +716,7 @@ impl HmacScheme {
         Ok(Delivery::new(
             self.provider.clone(),
             keys[key_index].name.clone(),
-            p.timestamp,
+            timestamp,
             id.as_deref(),
             id_is_signed,
             event_type.as_deref(),
@@ -706,6 +819,27 @@ impl HmacScheme {
             headers,
             body: body.to_vec(),
         })
+    }
+}
+
+/// The body's HMAC, computed as the body arrives: one state per active key.
+pub(crate) struct Streaming {
+    /// (position in the key list, keyed state fed so far).
+    states: Vec<(usize, KeyedMac)>,
+    keys_tried: usize,
+    fed: usize,
+}
+
+impl Streaming {
+    pub(crate) const fn fed(&self) -> usize {
+        self.fed
+    }
+
+    pub(crate) fn update(&mut self, chunk: &[u8]) {
+        for (_, m) in &mut self.states {
+            m.update(chunk);
+        }
+        self.fed += chunk.len();
     }
 }
 

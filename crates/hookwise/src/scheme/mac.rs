@@ -141,6 +141,29 @@ impl KeyedMac {
         }
     }
 
+    /// Feeds `b` (for a state cloned from the keyed one, hashed as a body arrives).
+    pub(crate) fn update(&mut self, b: &[u8]) {
+        match self {
+            Self::Sha1(m) => m.update(b),
+            Self::Sha256(m) => m.update(b),
+            Self::Sha512(m) => m.update(b),
+        }
+    }
+
+    /// Finishes a fed state, writing the tag into `out`.
+    pub(crate) fn finalize_into(self, out: &mut [u8; MAX_TAG]) -> usize {
+        fn fin<M: Mac>(m: M, out: &mut [u8; MAX_TAG]) -> usize {
+            let tag = m.finalize().into_bytes();
+            out[..tag.len()].copy_from_slice(&tag);
+            tag.len()
+        }
+        match self {
+            Self::Sha1(m) => fin(m, out),
+            Self::Sha256(m) => fin(m, out),
+            Self::Sha512(m) => fin(m, out),
+        }
+    }
+
     /// One-shot tag over a single buffer.
     pub(crate) fn tag(&self, data: &[u8]) -> Vec<u8> {
         let mut out = [0u8; MAX_TAG];

@@ -227,6 +227,34 @@ impl Scheme {
         Ok(())
     }
 
+    /// The body's HMAC, to be fed as the body arrives; HMAC schemes only.
+    pub(crate) fn start_stream(
+        &self,
+        p: &Pending,
+        keys: &[PreparedKey],
+        now: i64,
+    ) -> Option<hmac::Streaming> {
+        match &self.0 {
+            Kind::Hmac(s) => s.start_stream(p, keys, now),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn finish_stream(
+        &self,
+        p: &mut Pending,
+        st: hmac::Streaming,
+        body: &[u8],
+        keys: &[PreparedKey],
+        now: i64,
+        tol: &Tolerance,
+    ) -> Result<Delivery, Rejection> {
+        match &self.0 {
+            Kind::Hmac(s) => s.finish_stream(p, st, body, keys, now, tol),
+            _ => self.verify_body(p, body, keys, now, tol),
+        }
+    }
+
     /// Takes the header phase's result by reference: it is a few hundred
     /// bytes, and moving it down each layer showed in the profile.
     pub(crate) fn verify_body(

@@ -1,0 +1,207 @@
+//! Hashing the body while it arrives (`Verifier::body_digest`): for every HMAC
+//! scheme that signs the body last, any chunking gives exactly the delivery
+//! (or the rejection) that `verify_body` gives; the others say they cannot.
+
+use hookwise::scheme::SignParams;
+use hookwise::{FixedClock, Key, RequestParts, Scheme, Verifier, providers};
+
+const NOW: i64 = 1_700_000_000;
+
+/// Schemes that can be hashed ahead, with a secret in their format.
+fn streaming() -> Vec<(Scheme, &'static str)> {
+    vec![
+        (providers::github(), "gh-secret"),
+        (providers::github_legacy(), "gh-secret"),
+        (providers::stripe(), "whsec_stripe"),
+        (providers::slack(), "slack-secret"),
+        (
+            providers::standard(),
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
+        (providers::shopify(), "shop-secret"),
+        (providers::meta(), "meta-secret"),
+        (providers::twitch(), "twitch-secret-123"),
+        (providers::zoom(), "zoom-secret"),
+        (providers::paddle(), "pdl_ntfset_01_secret"),
+        (providers::pagerduty(), "pd-secret"),
+        (
+            providers::square("https://example.com/hooks/square"),
+            "sq-secret",
+        ),
+        (providers::intercom(), "ic-secret"),
+        (providers::bitbucket(), "bb-secret"),
+        (providers::linear(), "linear-secret"),
+    ]
+}
+
+fn verifier(scheme: Scheme, keys: &[Key]) -> Verifier {
+    let mut b = Verifier::builder(scheme)
+        .clock(FixedClock::new(NOW + 5))
+        .without_replay_store();
+    for k in keys {
+        b = b.key(k.clone());
+    }
+    b.build().unwrap()
+}
+
+fn body() -> Vec<u8> {
+    let mut b =
+        br#"{"id":"evt_1","type":"x.y","event_id":"Ev1","event":{"type":"t"},"webhookTimestamp":1700000000000,"pad":""#.to_vec();
+    b.resize(5000, b'p');
+    b.extend_from_slice(br#""}"#);
+    b
+}
+
+/// The digest fed `body` in chunks of `size` (0: one chunk).
+fn digested(
+    v: &Verifier,
+    req: &RequestParts<'_>,
+    body: &[u8],
+    size: usize,
+) -> Option<Result<hookwise::Delivery, hookwise::Rejection>> {
+    let pending = v.check_headers(req).unwrap();
+    let mut digest = v.body_digest(&pending)?;
+    if size == 0 {
+        digest.update(body);
+    } else {
+        for c in body.chunks(size) {
+            digest.update(c);
+        }
+    }
+    assert_eq!(digest.len(), body.len());
+    Some(v.verify_digested(pending, digest, body))
+}
+
+#[test]
+fn every_chunking_gives_what_verify_body_gives() {
+    let body = body();
+    for (scheme, secret) in streaming() {
+        let name = scheme.provider().to_owned();
+        let signed = scheme
+            .sign(
+                secret,
+                &body,
+                &SignParams {
+                    timestamp: Some(NOW),
+                    id: Some("msg_1"),
+                    event: Some("push"),
+                    ..SignParams::default()
+                },
+            )
+            .unwrap();
+        let v = verifier(scheme, &[Key::new(secret).unwrap()]);
+        let req = RequestParts::new(&signed.headers);
+        let whole = v.verify(&req, &body).unwrap();
+        for size in [0, 1, 7, 64, 1000, 4999] {
+            let got = digested(&v, &req, &body, size)
+                .unwrap_or_else(|| panic!("{name}: no digest"))
+                .unwrap_or_else(|e| panic!("{name}, chunks of {size}: {e}"));
+            assert_eq!(got, whole, "{name}, chunks of {size}");
+        }
+        // One byte changed in the middle of a chunk: the same rejection.
+        let mut bad = body.clone();
+        bad[2500] ^= 1;
+        let want = v.verify(&req, &bad).unwrap_err();
+        let got = digested(&v, &req, &bad, 64).unwrap().unwrap_err();
+        assert_eq!(got.code(), "signature_mismatch", "{name}");
+        assert_eq!(got.code(), want.code(), "{name}");
+    }
+}
+
+#[test]
+fn the_matching_key_of_a_rotation_is_found() {
+    let body = body();
+    let old = Key::new("old-secret").unwrap().label("old");
+    let new = Key::new("new-secret").unwrap().label("new");
+    for (secret, label) in [("old-secret", "old"), ("new-secret", "new")] {
+        let signed = providers::github()
+            .sign(secret, &body, &SignParams::default())
+            .unwrap();
+        let v = verifier(providers::github(), &[old.clone(), new.clone()]);
+        let req = RequestParts::new(&signed.headers);
+        let d = digested(&v, &req, &body, 100).unwrap().unwrap();
+        assert_eq!(d.key(), label);
+    }
+    // Signed with neither.
+    let signed = providers::github()
+        .sign("other", &body, &SignParams::default())
+        .unwrap();
+    let v = verifier(providers::github(), &[old, new]);
+    let req = RequestParts::new(&signed.headers);
+    let err = digested(&v, &req, &body, 100).unwrap().unwrap_err();
+    assert_eq!(err.code(), "signature_mismatch");
+}
+
+#[test]
+fn a_digest_of_other_bytes_is_set_aside() {
+    let body = body();
+    let signed = providers::stripe()
+        .sign(
+            "whsec_stripe",
+            &body,
+            &SignParams {
+                timestamp: Some(NOW),
+                ..SignParams::default()
+            },
+        )
+        .unwrap();
+    let v = verifier(providers::stripe(), &[Key::new("whsec_stripe").unwrap()]);
+    let req = RequestParts::new(&signed.headers);
+    // Fed half the body: the complete body is verified instead, and passes.
+    let pending = v.check_headers(&req).unwrap();
+    let mut digest = v.body_digest(&pending).unwrap();
+    digest.update(&body[..body.len() / 2]);
+    assert_eq!(
+        v.verify_digested(pending, digest, &body).unwrap().id(),
+        Some("evt_1")
+    );
+    // Fed as many bytes, but other ones: the digest decides, and refuses.
+    let pending = v.check_headers(&req).unwrap();
+    let mut digest = v.body_digest(&pending).unwrap();
+    digest.update(&vec![b'x'; body.len()]);
+    let err = v.verify_digested(pending, digest, &body).unwrap_err();
+    assert_eq!(err.code(), "signature_mismatch");
+}
+
+#[test]
+fn schemes_that_sign_after_the_body_or_a_form_field_cannot_digest() {
+    let body = b"payload=%7B%7D".to_vec();
+    for (scheme, secret) in [
+        (providers::hubspot("https://example.com"), "hs-secret"),
+        (providers::gitea(), "gitea-secret"),
+        (providers::gogs(), "gogs-secret"),
+    ] {
+        let name = scheme.provider().to_owned();
+        let signed = scheme
+            .sign(
+                secret,
+                &body,
+                &SignParams {
+                    timestamp: Some(NOW),
+                    url: Some("https://example.com/hook"),
+                    ..SignParams::default()
+                },
+            )
+            .unwrap();
+        let v = verifier(scheme, &[Key::new(secret).unwrap()]);
+        let pending = v
+            .check_headers(&RequestParts::new(&signed.headers))
+            .unwrap();
+        assert!(v.body_digest(&pending).is_none(), "{name}");
+    }
+}
+
+#[test]
+fn the_digest_shows_no_key_material() {
+    let signed = providers::github()
+        .sign("gh-secret", b"{}", &SignParams::default())
+        .unwrap();
+    let v = verifier(providers::github(), &[Key::new("gh-secret").unwrap()]);
+    let pending = v
+        .check_headers(&RequestParts::new(&signed.headers))
+        .unwrap();
+    let mut d = v.body_digest(&pending).unwrap();
+    assert!(d.is_empty());
+    d.update(b"{}");
+    assert_eq!(format!("{d:?}"), "BodyDigest { fed: 2, .. }");
+}
