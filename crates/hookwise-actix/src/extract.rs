@@ -12,7 +12,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use hookwise::replay::Admission;
-use hookwise::{Delivery, PeerCertificates, Reason, Rejection, RequestParts};
+use hookwise::{BodyDigest, Delivery, PeerCertificates, Reason, Rejection, RequestParts};
 use serde::de::DeserializeOwned;
 
 use crate::middleware::{GuardSlot, HeldGuard};
@@ -240,9 +240,11 @@ impl Started {
     async fn read(mut self) -> Result<Verified, WebhookError> {
         let verifier = self.config.verifier();
         let limit = verifier.max_body();
-        let read = read_body(&mut self.payload, limit, self.expected);
-        let body = match tokio::time::timeout(verifier.body_timeout(), read).await {
-            Ok(Ok(body)) => body,
+        let pending = &self.pending;
+        let digest = || verifier.body_digest(pending);
+        let read = read_body(&mut self.payload, limit, self.expected, digest);
+        let (body, digest) = match tokio::time::timeout(verifier.body_timeout(), read).await {
+            Ok(Ok(read)) => read,
             // The body was cut off, is over the limit or too slow: what is
             // left of it stays unread, so the connection ends with the answer.
             Ok(Err(rejection)) => return Err(reject(&self.config, rejection).closing()),
@@ -254,9 +256,11 @@ impl Started {
                 .closing());
             }
         };
-        let delivery = verifier
-            .verify_body(self.pending, &body)
-            .map_err(|r| reject(&self.config, r))?;
+        let delivery = match digest {
+            Some(digest) => verifier.verify_digested(self.pending, digest, &body),
+            None => verifier.verify_body(self.pending, &body),
+        }
+        .map_err(|r| reject(&self.config, r))?;
         if self.config.handshakes() {
             let headers = ActixHeaders(self.req.headers());
             if let Some(reply) = verifier.handshake(&RequestParts::new(&headers), &delivery, &body)
@@ -274,12 +278,18 @@ impl Started {
     }
 }
 
-/// Collects the payload into one buffer, refusing to go past `limit`.
+/// Collects the payload into one buffer, refusing to go past `limit`. A
+/// body of several chunks is hashed as it arrives: at its second chunk
+/// `start_digest` is asked for the verifier's [`BodyDigest`], which is fed
+/// every chunk in order and returned with the bytes.
 async fn read_body(
     payload: &mut Payload,
     limit: usize,
     expected: Option<usize>,
-) -> Result<Bytes, Rejection> {
+    start_digest: impl FnOnce() -> Option<BodyDigest>,
+) -> Result<(Bytes, Option<BodyDigest>), Rejection> {
+    let mut start_digest = Some(start_digest);
+    let mut digest: Option<BodyDigest> = None;
     // A body that arrives as one chunk (most deliveries) is kept as that
     // chunk: no copy. From the second chunk on, one buffer: what was
     // announced, but not more than 64 KiB before the sender has shown it is
@@ -315,6 +325,15 @@ async fn read_body(
             let cap = announced.min(64 * 1024).max(f.len() + chunk.len());
             buf.reserve(cap);
             buf.extend_from_slice(&f);
+            if let Some(start) = start_digest.take() {
+                digest = start().map(|mut d| {
+                    d.update(&f);
+                    d
+                });
+            }
+        }
+        if let Some(d) = &mut digest {
+            d.update(&chunk);
         }
         buf.extend_from_slice(&chunk);
     }
@@ -330,7 +349,7 @@ async fn read_body(
             "body shorter than its Content-Length (connection closed)",
         ));
     }
-    Ok(buf)
+    Ok((buf, digest))
 }
 
 impl Verified {

@@ -3,6 +3,7 @@
 use std::pin::pin;
 
 use bytes::{Buf, Bytes, BytesMut};
+use hookwise::BodyDigest;
 use http_body::Body;
 use http_body_util::BodyExt;
 
@@ -26,7 +27,17 @@ pub(crate) enum CollectError {
 /// early was measured: it holds each large body's buffer for longer, and
 /// raised the peak RSS of 32 concurrent 8 MiB deliveries from 1.04× to
 /// 1.5× that of axum's own `Bytes` extractor; see BENCHMARKS.md.)
-pub(crate) async fn collect<B>(body: B, limit: usize) -> Result<Bytes, CollectError>
+///
+/// A body of several frames is hashed as it arrives: at its second frame
+/// `start_digest` is asked for a [`BodyDigest`] (the verifier's, if the
+/// scheme allows it), which is fed every frame in order and returned with
+/// the bytes. A large delivery is then verified as its last frame arrives,
+/// with no second pass over a body that no longer fits the cache.
+pub(crate) async fn collect<B>(
+    body: B,
+    limit: usize,
+    start_digest: impl FnOnce() -> Option<BodyDigest>,
+) -> Result<(Bytes, Option<BodyDigest>), CollectError>
 where
     B: Body,
     B::Error: Into<BoxError>,
@@ -36,6 +47,8 @@ where
     let mut first: Option<Bytes> = None;
     let mut more: Vec<Bytes> = Vec::new();
     let mut len = 0usize;
+    let mut start_digest = Some(start_digest);
+    let mut digest: Option<BodyDigest> = None;
     while let Some(frame) = body.as_mut().frame().await {
         let frame = frame.map_err(|e| CollectError::Body(e.into()))?;
         let Ok(mut data) = frame.into_data() else {
@@ -48,25 +61,35 @@ where
         if n > 0 {
             len += n;
             let bytes = data.copy_to_bytes(n);
-            if first.is_none() {
-                first = Some(bytes);
-            } else {
-                more.push(bytes);
+            match &first {
+                None => first = Some(bytes),
+                Some(f) => {
+                    if let Some(start) = start_digest.take() {
+                        digest = start().map(|mut d| {
+                            d.update(f);
+                            d
+                        });
+                    }
+                    if let Some(d) = &mut digest {
+                        d.update(&bytes);
+                    }
+                    more.push(bytes);
+                }
             }
         }
     }
     let Some(first) = first else {
-        return Ok(Bytes::new());
+        return Ok((Bytes::new(), None));
     };
     if more.is_empty() {
-        return Ok(first);
+        return Ok((first, None));
     }
     let mut b = BytesMut::with_capacity(len);
     b.extend_from_slice(&first);
     for f in &more {
         b.extend_from_slice(f);
     }
-    Ok(b.freeze())
+    Ok((b.freeze(), digest))
 }
 
 #[cfg(test)]
@@ -84,7 +107,7 @@ mod tests {
     async fn one_frame_is_returned_without_a_copy() {
         let frame = Bytes::from_static(b"{\"a\":1}");
         let ptr = frame.as_ptr();
-        let got = collect(TestBody::Chunks(VecDeque::from([frame])), 64)
+        let (got, _) = collect(TestBody::Chunks(VecDeque::from([frame])), 64, || None)
             .await
             .unwrap();
         assert_eq!(got.as_ptr(), ptr);
@@ -93,23 +116,27 @@ mod tests {
 
     #[tokio::test]
     async fn frames_are_joined_in_order_and_empty_ones_skipped() {
-        let got = collect(chunks(&[b"", b"ab", b"", b"cd", b"e"]), 64)
+        let (got, _) = collect(chunks(&[b"", b"ab", b"", b"cd", b"e"]), 64, || None)
             .await
             .unwrap();
         assert_eq!(&got[..], b"abcde");
-        let empty = collect(chunks(&[]), 64).await.unwrap();
+        let (empty, _) = collect(chunks(&[]), 64, || None).await.unwrap();
         assert!(empty.is_empty());
     }
 
     #[tokio::test]
     async fn the_limit_counts_every_frame() {
-        assert!(collect(chunks(&[b"1234", b"5678"]), 8).await.is_ok());
+        assert!(
+            collect(chunks(&[b"1234", b"5678"]), 8, || None)
+                .await
+                .is_ok()
+        );
         assert!(matches!(
-            collect(chunks(&[b"1234", b"5678", b"9"]), 8).await,
+            collect(chunks(&[b"1234", b"5678", b"9"]), 8, || None).await,
             Err(CollectError::TooLarge)
         ));
         assert!(matches!(
-            collect(chunks(&[b"123456789"]), 8).await,
+            collect(chunks(&[b"123456789"]), 8, || None).await,
             Err(CollectError::TooLarge)
         ));
     }
@@ -119,7 +146,7 @@ mod tests {
         let parts: Vec<Vec<u8>> = (0..64u8).map(|i| vec![i; 16 * 1024]).collect();
         let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         let total = 64 * 16 * 1024;
-        let got = collect(chunks(&parts), 2 * total).await.unwrap();
+        let (got, _) = collect(chunks(&parts), 2 * total, || None).await.unwrap();
         assert_eq!(got.len(), total);
         assert!(
             got.chunks(16 * 1024)

@@ -232,7 +232,7 @@ async fn verified(mut req: Request) -> Result<(Bytes, Delivery, bool), WebhookRe
     // The body is the `Bytes` the layer re-attached (a single frame, not
     // copied), already held to the verifier's limit: axum's `DefaultBodyLimit`
     // is not applied again, so a `max_body` above 2 MB works.
-    let body = crate::collect::collect(req.into_body(), usize::MAX)
+    let (body, _) = crate::collect::collect(req.into_body(), usize::MAX, || None)
         .await
         .map_err(|e| WebhookRejection {
             kind: Kind::Body(

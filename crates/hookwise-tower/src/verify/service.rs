@@ -192,9 +192,10 @@ where
             format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
         )));
     }
-    let collected = tokio::time::timeout(verifier.body_timeout(), collect(body, max)).await;
-    let bytes = match collected {
-        Ok(Ok(bytes)) => bytes,
+    let digest = || verifier.body_digest(&pending);
+    let collected = tokio::time::timeout(verifier.body_timeout(), collect(body, max, digest)).await;
+    let (bytes, digest) = match collected {
+        Ok(Ok(collected)) => collected,
         Ok(Err(CollectError::TooLarge)) => {
             return Err(closing(reject(Rejection::new(
                 Reason::BodyTooLarge,
@@ -225,7 +226,11 @@ where
     };
 
     // 3. Signature, over the exact bytes.
-    let delivery = verifier.verify_body(pending, &bytes).map_err(reject)?;
+    let delivery = match digest {
+        Some(digest) => verifier.verify_digested(pending, digest, &bytes),
+        None => verifier.verify_body(pending, &bytes),
+    }
+    .map_err(reject)?;
 
     // 3b. A sender handshake, verified like any delivery, answered here.
     if shared.handshakes {
@@ -452,6 +457,39 @@ mod tests {
         assert_eq!(res.body().as_ref(), br#"{"error":"body_too_large"}"#);
         assert!(!polled.load(Ordering::SeqCst));
         assert_eq!(res.headers()[header::CONNECTION], "close");
+    }
+
+    #[tokio::test]
+    async fn a_body_in_several_frames_is_hashed_as_it_arrives() {
+        // Signed over the whole body, sent in frames of 7 bytes (and an empty one).
+        let body: &[u8] = br#"{"zen":"Keep it logically awesome.","n":12345}"#;
+        let frames = |b: &[u8]| -> TestBody {
+            let mut f: std::collections::VecDeque<Bytes> =
+                b.chunks(7).map(Bytes::copy_from_slice).collect();
+            f.insert(2, Bytes::new());
+            TestBody::Chunks(f)
+        };
+        let calls = Arc::new(AtomicUsize::new(0));
+        let res = service(calls.clone())
+            .oneshot(signed(body, "ok").body(frames(body)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.body().as_ref(),
+            body,
+            "the handler gets the joined bytes"
+        );
+        // One byte changed in a middle frame: refused, the handler does not run.
+        let mut bad = body.to_vec();
+        bad[20] ^= 1;
+        let res = service(calls.clone())
+            .oneshot(signed(body, "ok").body(frames(&bad)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.body().as_ref(), br#"{"error":"signature_mismatch"}"#);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
