@@ -335,6 +335,14 @@ async fn read_body(
         if let Some(d) = &mut digest {
             d.update(&chunk);
         }
+        // Once the sender has shown it is sending (64 KiB), room for all it
+        // announced (never past the limit) in one step: growing by doubling
+        // copies the body several times over and holds two buffers at each step.
+        if buf.capacity() - buf.len() < chunk.len() && buf.len() >= 64 * 1024 {
+            if let Some(n) = expected.filter(|&n| n <= limit && n > buf.len() + chunk.len()) {
+                buf.reserve(n - buf.len());
+            }
+        }
         buf.extend_from_slice(&chunk);
     }
     let buf = match first {
