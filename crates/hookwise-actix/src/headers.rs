@@ -22,12 +22,13 @@ pub struct ActixHeaders<'a>(pub &'a HeaderMap);
 
 impl Headers for ActixHeaders<'_> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        // A walk over the (lowercase) names, not `get_all(name)`: for a
-        // non-standard name that parses it into a new `HeaderName`, an
-        // allocation per lookup. A request has at most actix's header limit.
+        // A walk over the names (case-insensitively, as `get_all` does), not
+        // `get_all(name)`: for a non-standard name that parses it into a new
+        // `HeaderName`, an allocation per lookup. A request has at most
+        // actix's header limit.
         let mut found = None;
         for (n, v) in self.0.iter() {
-            if n.as_str() == name {
+            if n.as_str().eq_ignore_ascii_case(name) {
                 if found.is_some() {
                     return Lookup::Many;
                 }
@@ -74,6 +75,7 @@ mod tests {
         let h = ActixHeaders(&m);
         for name in [
             "x-hub-signature-256",
+            "X-Hub-Signature-256",
             "content-type",
             "x-h0",
             "x-h39",

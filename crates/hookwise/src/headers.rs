@@ -22,13 +22,14 @@ pub trait Headers {
 
 impl Headers for http::HeaderMap {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        // A walk over the (lowercase) names, not `get_all(name)`: that parses,
-        // validates and hashes `name` on every call, which cost more than
-        // comparing it with the few names a delivery carries. A request has
-        // at most the server's header limit (hyper: 100).
+        // A walk over the names, not `get_all(name)`: that parses, validates
+        // and hashes `name` on every call, which cost more than comparing it
+        // with the few names a delivery carries (case-insensitively, as
+        // `get_all` does). A request has at most the server's header limit
+        // (hyper: 100).
         let mut found = None;
         for (n, v) in self {
-            if n.as_str() == name {
+            if n.as_str().eq_ignore_ascii_case(name) {
                 if found.is_some() {
                     return Lookup::Many;
                 }
@@ -134,6 +135,8 @@ mod tests {
         assert_eq!(m.lookup("x-hub-signature-256"), Lookup::One(b"sha256=00"));
         assert_eq!(m.lookup("content-type"), Lookup::One(b"a/b"));
         assert_eq!(m.lookup("x-hub-signature"), Lookup::Missing);
+        // Any case asked, as `get_all` answers.
+        assert_eq!(m.lookup("X-Hub-Signature-256"), Lookup::One(b"sha256=00"));
         // The same answers as `get_all`, on a map of many headers.
         for i in 0..100 {
             m.append(
