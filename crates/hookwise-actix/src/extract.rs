@@ -240,8 +240,16 @@ impl Started {
     async fn read(mut self) -> Result<Verified, WebhookError> {
         let verifier = self.config.verifier();
         let limit = verifier.max_body();
-        let pending = &self.pending;
-        let digest = || verifier.body_digest(pending);
+        // From a body's second chunk on, the header phase's result moves into
+        // a digest fed as the chunks arrive (handed back if the scheme cannot).
+        let pending = &mut self.pending;
+        let digest = || match verifier.body_digest(std::mem::take(pending)) {
+            Ok(digest) => Some(digest),
+            Err(back) => {
+                *pending = back;
+                None
+            }
+        };
         let read = read_body(&mut self.payload, limit, self.expected, digest);
         let (body, digest) = match tokio::time::timeout(verifier.body_timeout(), read).await {
             Ok(Ok(read)) => read,
@@ -257,7 +265,7 @@ impl Started {
             }
         };
         let delivery = match digest {
-            Some(digest) => verifier.verify_digested(self.pending, digest, &body),
+            Some(digest) => digest.verify(&body),
             None => verifier.verify_body(self.pending, &body),
         }
         .map_err(|r| reject(&self.config, r))?;
@@ -291,11 +299,13 @@ async fn read_body(
     let mut start_digest = Some(start_digest);
     let mut digest: Option<BodyDigest> = None;
     // A body that arrives as one chunk (most deliveries) is kept as that
-    // chunk: no copy. From the second chunk on, one buffer: what was
-    // announced, but not more than 64 KiB before the sender has shown it is
-    // sending (a Content-Length alone must not make the server allocate).
+    // chunk: no copy. Several chunks are kept as they arrive and copied once,
+    // at the end, into one buffer of the exact size: nothing is allocated for
+    // what was only announced, and a growing buffer would copy the body again
+    // at every doubling and hold two buffers at each step.
     let mut first: Option<Bytes> = None;
-    let mut buf = BytesMut::new();
+    let mut more: Vec<Bytes> = Vec::new();
+    let mut len = 0usize;
     while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *payload).poll_next(cx)).await {
         let chunk = chunk.map_err(|e| match e {
             PayloadError::Overflow => {
@@ -306,8 +316,7 @@ async fn read_body(
                 format!("body could not be read: {e}"),
             ),
         })?;
-        let held = first.as_ref().map_or(buf.len(), Bytes::len);
-        if chunk.len() > limit - held {
+        if chunk.len() > limit - len {
             return Err(Rejection::new(
                 Reason::BodyTooLarge,
                 "body exceeds the limit while streaming",
@@ -316,48 +325,44 @@ async fn read_body(
         if chunk.is_empty() {
             continue;
         }
-        if first.is_none() && buf.is_empty() {
-            first = Some(chunk);
-            continue;
-        }
-        if let Some(f) = first.take() {
-            let announced = expected.unwrap_or(0).min(limit);
-            let cap = announced.min(64 * 1024).max(f.len() + chunk.len());
-            buf.reserve(cap);
-            buf.extend_from_slice(&f);
-            if let Some(start) = start_digest.take() {
-                digest = start().map(|mut d| {
-                    d.update(&f);
-                    d
-                });
+        len += chunk.len();
+        match &first {
+            None => first = Some(chunk),
+            Some(f) => {
+                if let Some(start) = start_digest.take() {
+                    digest = start().map(|mut d| {
+                        d.update(f);
+                        d
+                    });
+                }
+                if let Some(d) = &mut digest {
+                    d.update(&chunk);
+                }
+                more.push(chunk);
             }
         }
-        if let Some(d) = &mut digest {
-            d.update(&chunk);
-        }
-        // Once the sender has shown it is sending (64 KiB), room for all it
-        // announced (never past the limit) in one step: growing by doubling
-        // copies the body several times over and holds two buffers at each step.
-        if buf.capacity() - buf.len() < chunk.len() && buf.len() >= 64 * 1024 {
-            if let Some(n) = expected.filter(|&n| n <= limit && n > buf.len() + chunk.len()) {
-                buf.reserve(n - buf.len());
-            }
-        }
-        buf.extend_from_slice(&chunk);
     }
-    let buf = match first {
-        Some(f) => f,
-        None => buf.freeze(),
-    };
     // actix-http ends the payload normally when the client closes early: a
     // body shorter than its Content-Length is incomplete, never a delivery.
-    if expected.is_some_and(|n| buf.len() != n) {
+    if expected.is_some_and(|n| len != n) {
         return Err(Rejection::new(
             Reason::BodyUnreadable,
             "body shorter than its Content-Length (connection closed)",
         ));
     }
-    Ok((buf, digest))
+    let body = match first {
+        None => Bytes::new(),
+        Some(f) if more.is_empty() => f,
+        Some(f) => {
+            let mut buf = BytesMut::with_capacity(len);
+            buf.extend_from_slice(&f);
+            for c in &more {
+                buf.extend_from_slice(c);
+            }
+            buf.freeze()
+        }
+    };
+    Ok((body, digest))
 }
 
 impl Verified {

@@ -201,14 +201,17 @@ impl Verifier {
 
     /// Starts hashing the body while it arrives, for a request whose headers
     /// passed [`Verifier::check_headers`]: feed every chunk, in order, to
-    /// [`BodyDigest::update`], then finish with [`Verifier::verify_digested`]
-    /// and the complete body. A large delivery is then verified as its last
-    /// byte arrives, with no second pass over a body that no longer fits the
-    /// cache, and its buffer is released that much sooner.
+    /// [`BodyDigest::update`], then finish with [`BodyDigest::verify`] and the
+    /// complete body. A large delivery is then verified as its last byte
+    /// arrives, with no second pass over a body that no longer fits the cache,
+    /// and its buffer is released that much sooner. The digest owns the header
+    /// phase's result and this verifier, so it cannot be finished against
+    /// another request or another verifier's keys.
     ///
-    /// `None` when the scheme cannot be hashed ahead (it signs something after
-    /// the body or a form field, or the request carries a public-key
-    /// signature): use [`Verifier::verify_body`].
+    /// # Errors
+    /// `pending` back, when the scheme cannot be hashed ahead (it signs
+    /// something after the body or a form field, or the request carries a
+    /// public-key signature): use [`Verifier::verify_body`].
     ///
     /// ```
     /// use hookwise::{providers, scheme::SignParams, FixedClock, RequestParts, Verifier};
@@ -222,35 +225,25 @@ impl Verifier {
     ///     .clock(FixedClock::new(1_700_000_010)).build().unwrap();
     ///
     /// let pending = verifier.check_headers(&RequestParts::new(&signed.headers)).unwrap();
-    /// let mut digest = verifier.body_digest(&pending).unwrap();
+    /// let mut digest = verifier.body_digest(pending).unwrap();
     /// for chunk in body.chunks(7) {
     ///     digest.update(chunk); // as each frame arrives
     /// }
-    /// let delivery = verifier.verify_digested(pending, digest, body).unwrap();
+    /// let delivery = digest.verify(body).unwrap();
     /// assert_eq!(delivery.id(), Some("evt_1"));
     /// ```
-    pub fn body_digest(&self, pending: &Pending) -> Option<BodyDigest> {
+    #[allow(clippy::result_large_err)] // hands the header phase's result back unchanged
+    pub fn body_digest(&self, pending: Pending) -> Result<BodyDigest, Pending> {
         let i = &*self.inner;
         let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
-        i.scheme.start_stream(pending, &i.keys, now).map(BodyDigest)
-    }
-
-    /// Phase 2 with a [`BodyDigest`] that was fed exactly `body`. A digest fed
-    /// something else (by length) is set aside and `body` verified as
-    /// [`Verifier::verify_body`] does.
-    ///
-    /// # Errors
-    /// As [`Verifier::verify_body`].
-    pub fn verify_digested(
-        &self,
-        mut pending: Pending,
-        digest: BodyDigest,
-        body: &[u8],
-    ) -> Result<Delivery, Rejection> {
-        let i = &*self.inner;
-        let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
-        i.scheme
-            .finish_stream(&mut pending, digest.0, body, &i.keys, now, &i.tolerance)
+        match i.scheme.start_stream(&pending, &i.keys, now) {
+            Some(state) => Ok(BodyDigest {
+                verifier: self.clone(),
+                pending,
+                state,
+            }),
+            None => Err(pending),
+        }
     }
 
     /// Both phases.
@@ -324,29 +317,53 @@ impl Verifier {
 /// The body's HMAC under each active key, computed while the body arrives
 /// ([`Verifier::body_digest`]). Its `Debug` shows how much was fed, never
 /// the keyed states.
-pub struct BodyDigest(crate::scheme::hmac::Streaming);
+pub struct BodyDigest {
+    verifier: Verifier,
+    pending: Pending,
+    state: crate::scheme::hmac::Streaming,
+}
 
 impl BodyDigest {
     /// Feeds the next chunk of the body.
     pub fn update(&mut self, chunk: &[u8]) {
-        self.0.update(chunk);
+        self.state.update(chunk);
     }
 
     /// How many body bytes were fed.
     pub const fn len(&self) -> usize {
-        self.0.fed()
+        self.state.fed()
     }
 
     /// Whether nothing was fed yet.
     pub const fn is_empty(&self) -> bool {
-        self.0.fed() == 0
+        self.state.fed() == 0
+    }
+
+    /// Phase 2 over `body`, which must be exactly what was fed: the complete
+    /// body, for the metadata read after a tag matched. A digest fed something
+    /// else (by length) is set aside and `body` verified as
+    /// [`Verifier::verify_body`] does.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify_body`].
+    pub fn verify(self, body: &[u8]) -> Result<Delivery, Rejection> {
+        let Self {
+            verifier,
+            mut pending,
+            state,
+        } = self;
+        let i = &*verifier.inner;
+        let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
+        i.scheme
+            .finish_stream(&mut pending, state, body, &i.keys, now, &i.tolerance)
     }
 }
 
 impl std::fmt::Debug for BodyDigest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BodyDigest")
-            .field("fed", &self.0.fed())
+            .field("provider", &self.verifier.provider())
+            .field("fed", &self.state.fed())
             .finish_non_exhaustive()
     }
 }

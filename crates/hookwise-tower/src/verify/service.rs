@@ -192,7 +192,16 @@ where
             format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
         )));
     }
-    let digest = || verifier.body_digest(&pending);
+    // From a body's second frame on, the header phase's result moves into a
+    // digest fed as the frames arrive (handed back if the scheme cannot).
+    let mut pending = pending;
+    let digest = || match verifier.body_digest(mem::take(&mut pending)) {
+        Ok(digest) => Some(digest),
+        Err(back) => {
+            pending = back;
+            None
+        }
+    };
     let collected = tokio::time::timeout(verifier.body_timeout(), collect(body, max, digest)).await;
     let (bytes, digest) = match collected {
         Ok(Ok(collected)) => collected,
@@ -227,7 +236,7 @@ where
 
     // 3. Signature, over the exact bytes.
     let delivery = match digest {
-        Some(digest) => verifier.verify_digested(pending, digest, &bytes),
+        Some(digest) => digest.verify(&bytes),
         None => verifier.verify_body(pending, &bytes),
     }
     .map_err(reject)?;

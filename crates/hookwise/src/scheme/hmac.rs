@@ -591,10 +591,15 @@ impl HmacScheme {
     }
 
     /// Whether the body can be hashed as it arrives: HMAC, and the body is the
-    /// last signed part (no form field, no public-key signature to check).
+    /// last signed part and signed once (no form field, no public-key
+    /// signature to check).
     fn streams(&self, p: &Pending) -> bool {
-        matches!(self.template.last(), Some(Part::Body))
-            && !self.signs(|x| matches!(x, Part::FormPayloadOrBody))
+        let Some((Part::Body, prefix)) = self.template.split_last() else {
+            return false;
+        };
+        !prefix
+            .iter()
+            .any(|x| matches!(x, Part::Body | Part::FormPayloadOrBody))
             && !self.sets[p.set].algorithm.is_asymmetric()
             && p.asym_signatures.is_empty()
     }
@@ -658,8 +663,8 @@ impl HmacScheme {
                     hit = Some(sig);
                 }
             }
-            if let Some(sig) = hit {
-                matched = Some((keys[pos].index, sig));
+            if let (Some(sig), Some(key)) = (hit, keys.get(pos)) {
+                matched = Some((key.index, sig));
                 break;
             }
         }

@@ -6,11 +6,20 @@ use std::fmt;
 use super::mac::{Encoding, MAX_TAG};
 
 /// Up to `N` bytes (`N` ≤ 255) without a heap allocation.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(crate) struct Inline<const N: usize> {
     len: u8,
     bytes: [u8; N],
 }
+
+/// Equal by content: the bytes past `len` are whatever was there before.
+impl<const N: usize> PartialEq for Inline<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<const N: usize> Eq for Inline<N> {}
 
 impl<const N: usize> Default for Inline<N> {
     fn default() -> Self {
@@ -253,6 +262,7 @@ impl Tags {
     pub(crate) fn push_decoded(&mut self, encoding: Encoding, s: &[u8]) -> bool {
         if self.n == 0 {
             if !decode_tag_into(encoding, s, &mut self.inline[0]) {
+                self.inline[0] = Tag::default();
                 return false;
             }
             self.n = 1;
@@ -407,6 +417,21 @@ mod tests {
                 .is_empty()
         );
         assert!(decode_tag(Encoding::Hex, &[b'z'; 200]).is_none());
+    }
+
+    #[test]
+    fn a_failed_decode_leaves_nothing_that_breaks_deduplication() {
+        let sig = hex::encode([7u8; 32]);
+        let mut t = Tags::default();
+        // A long invalid entry first (ignored in a list), then the same valid one twice.
+        assert!(!t.push_decoded(Encoding::Hex, "z".repeat(80).as_bytes()));
+        assert!(t.push_decoded(Encoding::Hex, sig.as_bytes()));
+        assert!(t.push_decoded(Encoding::Hex, sig.as_bytes()));
+        assert_eq!(t.iter().count(), 1);
+        // Tags compare by content, not by the bytes past their length.
+        let mut a = Tag::new(&[9; 40]).unwrap();
+        assert!(a.set(&[1, 2, 3]));
+        assert_eq!(a, Tag::new(&[1, 2, 3]).unwrap());
     }
 
     #[test]
