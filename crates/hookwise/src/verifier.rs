@@ -237,11 +237,11 @@ impl Verifier {
         let i = &*self.inner;
         let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
         match i.scheme.start_stream(&pending, &i.keys, now) {
-            Some(state) => Ok(BodyDigest {
+            Some(state) => Ok(BodyDigest(Box::new(Digesting {
                 verifier: self.clone(),
                 pending,
                 state,
-            }),
+            }))),
             None => Err(pending),
         }
     }
@@ -317,7 +317,12 @@ impl Verifier {
 /// The body's HMAC under each active key, computed while the body arrives
 /// ([`Verifier::body_digest`]). Its `Debug` shows how much was fed, never
 /// the keyed states.
-pub struct BodyDigest {
+///
+/// One pointer wide: the adapters keep an `Option<BodyDigest>` in every
+/// request's future, and only a body of several frames allocates it.
+pub struct BodyDigest(Box<Digesting>);
+
+struct Digesting {
     verifier: Verifier,
     pending: Pending,
     state: crate::scheme::hmac::Streaming,
@@ -326,17 +331,17 @@ pub struct BodyDigest {
 impl BodyDigest {
     /// Feeds the next chunk of the body.
     pub fn update(&mut self, chunk: &[u8]) {
-        self.state.update(chunk);
+        self.0.state.update(chunk);
     }
 
     /// How many body bytes were fed.
-    pub const fn len(&self) -> usize {
-        self.state.fed()
+    pub fn len(&self) -> usize {
+        self.0.state.fed()
     }
 
     /// Whether nothing was fed yet.
-    pub const fn is_empty(&self) -> bool {
-        self.state.fed() == 0
+    pub fn is_empty(&self) -> bool {
+        self.0.state.fed() == 0
     }
 
     /// Phase 2 over `body`, which must be exactly what was fed: the complete
@@ -347,11 +352,11 @@ impl BodyDigest {
     /// # Errors
     /// As [`Verifier::verify_body`].
     pub fn verify(self, body: &[u8]) -> Result<Delivery, Rejection> {
-        let Self {
+        let Digesting {
             verifier,
             mut pending,
             state,
-        } = self;
+        } = *self.0;
         let i = &*verifier.inner;
         let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
         i.scheme
@@ -362,8 +367,8 @@ impl BodyDigest {
 impl std::fmt::Debug for BodyDigest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BodyDigest")
-            .field("provider", &self.verifier.provider())
-            .field("fed", &self.state.fed())
+            .field("provider", &self.0.verifier.provider())
+            .field("fed", &self.0.state.fed())
             .finish_non_exhaustive()
     }
 }
