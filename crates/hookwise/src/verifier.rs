@@ -10,6 +10,9 @@ use crate::{
     SystemClock, Tolerance,
 };
 
+/// Ids for built verifiers (0 is no verifier's).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// Default body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 /// Default deadline for receiving the whole body: 10 s.
@@ -56,6 +59,8 @@ pub struct Verifier {
 
 #[derive(Debug)]
 struct Inner {
+    /// Unique per built verifier: stamps the header phase's results.
+    id: u64,
     scheme: Scheme,
     keys: Vec<PreparedKey>,
     tolerance: Tolerance,
@@ -180,6 +185,7 @@ impl Verifier {
         let now = i.clock.now_unix();
         i.scheme.check_headers(req, &i.keys, now, &i.tolerance, p)?;
         p.now = Some(now);
+        p.verifier = i.id;
         for c in i.checks.iter().filter(|c| !c.is_network()) {
             c.run(req)?;
         }
@@ -192,6 +198,7 @@ impl Verifier {
     /// [`Reason::SignatureMismatch`] and friends.
     pub fn verify_body(&self, mut pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
         let i = &*self.inner;
+        self.own(&pending)?;
         // The clock as the headers were checked (the request's arrival): one
         // reading per request, and the key windows judged at arrival.
         let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
@@ -233,9 +240,13 @@ impl Verifier {
     /// assert_eq!(delivery.id(), Some("evt_1"));
     /// ```
     #[allow(clippy::result_large_err)] // hands the header phase's result back unchanged
-    pub fn body_digest(&self, pending: Pending) -> Result<BodyDigest, Pending> {
+    pub fn body_digest(&self, mut pending: Pending) -> Result<BodyDigest, Pending> {
         let i = &*self.inner;
-        let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
+        if self.own(&pending).is_err() {
+            return Err(pending); // `verify_body` refuses it, with the reason
+        }
+        // One clock reading for the key windows and the body's timestamp.
+        let now = *pending.now.get_or_insert_with(|| i.clock.now_unix());
         match i.scheme.start_stream(&pending, &i.keys, now) {
             Some(state) => Ok(BodyDigest(Box::new(Digesting {
                 verifier: self.clone(),
@@ -244,6 +255,18 @@ impl Verifier {
             }))),
             None => Err(pending),
         }
+    }
+
+    /// Refuses a header-phase result this verifier did not produce (another
+    /// verifier's, or a `Pending::default()`): its checks would not be ours.
+    fn own(&self, pending: &Pending) -> Result<(), Rejection> {
+        if pending.verifier == self.inner.id {
+            return Ok(());
+        }
+        Err(Rejection::new(
+            Reason::Misconfigured,
+            "the header phase's result comes from another verifier",
+        ))
     }
 
     /// Both phases.
@@ -539,6 +562,7 @@ impl VerifierBuilder {
         };
         Ok(Verifier {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 scheme: self.scheme,
                 keys,
                 tolerance: self.tolerance,

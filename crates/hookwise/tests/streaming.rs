@@ -262,3 +262,46 @@ fn the_digest_shows_no_key_material() {
         r#"BodyDigest { provider: "github", fed: 2, .. }"#
     );
 }
+
+#[test]
+fn a_header_phase_result_is_only_finished_by_its_own_verifier() {
+    let body = br#"{"a":1}"#;
+    // A GitHub delivery whose header passes GitHub's header phase (the MAC is
+    // checked with the body), and a token verifier that never saw it.
+    let signed = providers::github()
+        .sign("gh-secret", body, &SignParams::default())
+        .unwrap();
+    let gh = verifier(providers::github(), &[Key::new("gh-secret").unwrap()]);
+    let token = verifier(providers::gitlab(), &[Key::new("tok").unwrap()]);
+    let req = RequestParts::new(&signed.headers);
+    let pending = gh.check_headers(&req).unwrap();
+    let err = token.verify_body(pending, body).unwrap_err();
+    assert_eq!(err.code(), "misconfigured");
+    // Nor one made up, through either path.
+    let err = token
+        .verify_body(hookwise::Pending::default(), body)
+        .unwrap_err();
+    assert_eq!(err.code(), "misconfigured");
+    let back = gh.body_digest(hookwise::Pending::default()).unwrap_err();
+    assert_eq!(
+        gh.verify_body(back, body).unwrap_err().code(),
+        "misconfigured"
+    );
+    // A legacy GitHub verifier's result for its second header set, given to
+    // the plain GitHub verifier: refused, not a panic.
+    // (The header phase parses the SHA-1 header; the MAC waits for the body.)
+    let headers =
+        hookwise::HeaderList::new().with("X-Hub-Signature", format!("sha1={}", "0".repeat(40)));
+    let legacy = verifier(
+        providers::github_legacy(),
+        &[Key::new("gh-secret").unwrap()],
+    );
+    let pending = legacy.check_headers(&RequestParts::new(&headers)).unwrap();
+    assert_eq!(
+        gh.verify_body(pending, body).unwrap_err().code(),
+        "misconfigured"
+    );
+    // Its own verifier still accepts it.
+    let pending = gh.check_headers(&req).unwrap();
+    assert!(gh.verify_body(pending, body).is_ok());
+}

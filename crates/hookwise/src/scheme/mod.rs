@@ -298,6 +298,9 @@ pub struct Pending {
     pub(crate) matched_key: usize,
     /// The clock reading of the header phase.
     pub(crate) now: Option<i64>,
+    /// The verifier whose header phase produced this (0: none); the body
+    /// phase refuses a result from another one.
+    pub(crate) verifier: u64,
 }
 
 impl Pending {
