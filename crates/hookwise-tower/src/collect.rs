@@ -46,6 +46,7 @@ where
     // The first frame on its own: a single-frame body needs no `Vec` either.
     let mut first: Option<Bytes> = None;
     let mut more: Vec<Bytes> = Vec::new();
+    let mut tail = BytesMut::new();
     let mut len = 0usize;
     let mut start_digest = Some(start_digest);
     let mut digest: Option<BodyDigest> = None;
@@ -73,7 +74,7 @@ where
                     if let Some(d) = &mut digest {
                         d.update(&bytes);
                     }
-                    more.push(bytes);
+                    keep(&mut more, &mut tail, bytes);
                 }
             }
         }
@@ -81,7 +82,7 @@ where
     let Some(first) = first else {
         return Ok((Bytes::new(), None));
     };
-    if more.is_empty() {
+    if more.is_empty() && tail.is_empty() {
         return Ok((first, None));
     }
     let mut b = BytesMut::with_capacity(len);
@@ -89,7 +90,32 @@ where
     for f in &more {
         b.extend_from_slice(f);
     }
+    b.extend_from_slice(&tail);
     Ok((b.freeze(), digest))
+}
+
+/// Frames from this size on are kept as they are; smaller ones are copied.
+const KEEP_FRAME: usize = 16 * 1024;
+/// Copied small frames are set aside in pieces of this size.
+const TAIL_PIECE: usize = 64 * 1024;
+
+/// Keeps a frame until the end. A frame can be a slice of a much larger read
+/// buffer that it keeps alive, so only large frames are kept as they are;
+/// small ones are copied into `tail` (set aside every 64 KiB). A body sent as
+/// many tiny frames then costs about its size, not one read buffer (and a
+/// `Vec` entry) per frame.
+fn keep(more: &mut Vec<Bytes>, tail: &mut BytesMut, frame: Bytes) {
+    if frame.len() >= KEEP_FRAME {
+        if !tail.is_empty() {
+            more.push(tail.split().freeze());
+        }
+        more.push(frame);
+        return;
+    }
+    tail.extend_from_slice(&frame);
+    if tail.len() >= TAIL_PIECE {
+        more.push(tail.split().freeze());
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +148,27 @@ mod tests {
         assert_eq!(&got[..], b"abcde");
         let (empty, _) = collect(chunks(&[]), 64, || None).await.unwrap();
         assert!(empty.is_empty());
+    }
+
+    #[tokio::test]
+    async fn tiny_frames_are_copied_and_large_ones_kept_in_order() {
+        // 1-byte frames, a large frame, more tiny ones: joined in order.
+        let mut parts: Vec<Vec<u8>> = (0..3000u32)
+            .map(|i| vec![u8::try_from(i % 251).unwrap_or(0)])
+            .collect();
+        parts.push(vec![7u8; KEEP_FRAME + 1]);
+        parts.extend((0..100u32).map(|i| vec![u8::try_from(i % 13).unwrap_or(0)]));
+        let expected: Vec<u8> = parts.concat();
+        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let (got, _) = collect(chunks(&parts), 1 << 20, || None).await.unwrap();
+        assert_eq!(&got[..], &expected[..]);
+        // What is held while frames arrive: pieces of 64 KiB and large frames, not one entry per frame.
+        let (mut more, mut tail) = (Vec::new(), BytesMut::new());
+        for _ in 0..200_000 {
+            keep(&mut more, &mut tail, Bytes::from_static(b"x"));
+        }
+        assert!(more.len() <= 200_000 / TAIL_PIECE + 1, "{}", more.len());
+        assert!(more.iter().all(|b| b.len() == TAIL_PIECE));
     }
 
     #[tokio::test]
