@@ -195,7 +195,9 @@ impl Verifier {
     /// Phase 2, over the exact body bytes.
     ///
     /// # Errors
-    /// [`Reason::SignatureMismatch`] and friends.
+    /// [`Reason::SignatureMismatch`] and friends; [`Reason::Misconfigured`]
+    /// for a `pending` this verifier's [`Verifier::check_headers`] did not
+    /// produce.
     pub fn verify_body(&self, mut pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
         let i = &*self.inner;
         self.own(&pending)?;

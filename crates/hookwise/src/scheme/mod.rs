@@ -276,7 +276,9 @@ impl Scheme {
 }
 
 /// The result of the header phase ([`crate::Verifier::check_headers`]), to be
-/// completed with the body by [`crate::Verifier::verify_body`].
+/// completed with the body by [`crate::Verifier::verify_body`] of the same
+/// verifier: another verifier, or a `Pending::default()`, is refused there
+/// (`misconfigured`).
 #[derive(Debug, Default)]
 pub struct Pending {
     pub(crate) set: usize,
