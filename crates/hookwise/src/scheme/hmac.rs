@@ -564,16 +564,7 @@ impl HmacScheme {
                 continue;
             };
             let n = mac.compute(&mut |f| self.feed(p, body, payload.as_deref(), f), &mut tag);
-            let computed = &tag[..n];
-            let mut hit = None;
-            for sig in p.signatures.iter() {
-                // Length is public (it follows the algorithm); the bytes are compared in constant time.
-                let sig = sig.as_slice();
-                if tags_equal(sig, computed) && hit.is_none() {
-                    hit = Some(sig);
-                }
-            }
-            if let Some(sig) = hit {
+            if let Some(sig) = matching_tag(&p.signatures, &tag[..n]) {
                 sig_bytes = sig;
                 matched = Some(key.index);
                 break;
@@ -655,14 +646,7 @@ impl HmacScheme {
         for (pos, m) in st.states {
             let mut tag = [0u8; MAX_TAG];
             let n = m.finalize_into(&mut tag);
-            let computed = &tag[..n];
-            let mut hit = None;
-            for sig in p.signatures.iter() {
-                let sig = sig.as_slice();
-                if tags_equal(sig, computed) && hit.is_none() {
-                    hit = Some(sig);
-                }
-            }
+            let hit = matching_tag(&p.signatures, &tag[..n]);
             if let (Some(sig), Some(key)) = (hit, keys.get(pos)) {
                 matched = Some((key.index, sig));
                 break;
@@ -875,6 +859,20 @@ fn canonical(lower: &str) -> String {
 
 fn ts_too_long(header: Cow<'static, str>) -> Rejection {
     Rejection::new(Reason::MalformedHeader, "timestamp is not valid").header(header)
+}
+
+/// The first candidate signature equal to `computed`. Every candidate is
+/// compared, in constant time (the length is public: it follows the
+/// algorithm), whichever matches.
+fn matching_tag<'t>(candidates: &'t super::inline::Tags, computed: &[u8]) -> Option<&'t [u8]> {
+    let mut hit = None;
+    for sig in candidates.iter() {
+        let sig = sig.as_slice();
+        if tags_equal(sig, computed) && hit.is_none() {
+            hit = Some(sig);
+        }
+    }
+    hit
 }
 
 /// An ASCII separator as a byte (separators are checked to be ASCII when the
