@@ -9,10 +9,12 @@ use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use hookwise::replay::Admission;
-use hookwise::{BodyDigest, Delivery, PeerCertificates, Reason, Rejection, RequestParts};
+use hookwise::{
+    BodyBuffer, BodyDigest, Delivery, PeerCertificates, Reason, Rejection, RequestParts,
+};
 use serde::de::DeserializeOwned;
 
 use crate::middleware::{GuardSlot, HeldGuard};
@@ -286,27 +288,17 @@ impl Started {
     }
 }
 
-/// Collects the payload into one buffer, refusing to go past `limit`. A
-/// body of several chunks is hashed as it arrives: at its second chunk
-/// `start_digest` is asked for the verifier's [`BodyDigest`], which is fed
-/// every chunk in order and returned with the bytes.
+/// Collects the payload through a [`BodyBuffer`], refusing to go past
+/// `limit`: a body of one chunk (most deliveries) is kept as that chunk, no
+/// copy; several chunks are held and copied once, at the end, and hashed as
+/// they arrive with the digest `start_digest` gives at the second chunk.
 async fn read_body(
     payload: &mut Payload,
     limit: usize,
     expected: Option<usize>,
     start_digest: impl FnOnce() -> Option<BodyDigest>,
 ) -> Result<(Bytes, Option<BodyDigest>), Rejection> {
-    let mut start_digest = Some(start_digest);
-    let mut digest: Option<BodyDigest> = None;
-    // A body that arrives as one chunk (most deliveries) is kept as that
-    // chunk: no copy. Several chunks are kept as they arrive and copied once,
-    // at the end, into one buffer of the exact size: nothing is allocated for
-    // what was only announced, and a growing buffer would copy the body again
-    // at every doubling and hold two buffers at each step.
-    let mut first: Option<Bytes> = None;
-    let mut more: Vec<Bytes> = Vec::new();
-    let mut tail = BytesMut::new();
-    let mut len = 0usize;
+    let mut buf = BodyBuffer::hashed(start_digest);
     while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *payload).poll_next(cx)).await {
         let chunk = chunk.map_err(|e| match e {
             PayloadError::Overflow => {
@@ -317,78 +309,23 @@ async fn read_body(
                 format!("body could not be read: {e}"),
             ),
         })?;
-        if chunk.len() > limit - len {
+        if chunk.len() > limit - buf.len() {
             return Err(Rejection::new(
                 Reason::BodyTooLarge,
                 "body exceeds the limit while streaming",
             ));
         }
-        if chunk.is_empty() {
-            continue;
-        }
-        len += chunk.len();
-        match &first {
-            None => first = Some(chunk),
-            Some(f) => {
-                if let Some(start) = start_digest.take() {
-                    digest = start().map(|mut d| {
-                        d.update(f);
-                        d
-                    });
-                }
-                if let Some(d) = &mut digest {
-                    d.update(&chunk);
-                }
-                keep(&mut more, &mut tail, chunk);
-            }
-        }
+        buf.push(chunk);
     }
     // actix-http ends the payload normally when the client closes early: a
     // body shorter than its Content-Length is incomplete, never a delivery.
-    if expected.is_some_and(|n| len != n) {
+    if expected.is_some_and(|n| buf.len() != n) {
         return Err(Rejection::new(
             Reason::BodyUnreadable,
             "body shorter than its Content-Length (connection closed)",
         ));
     }
-    let body = match first {
-        None => Bytes::new(),
-        Some(f) if more.is_empty() && tail.is_empty() => f,
-        Some(f) => {
-            let mut buf = BytesMut::with_capacity(len);
-            buf.extend_from_slice(&f);
-            for c in &more {
-                buf.extend_from_slice(c);
-            }
-            buf.extend_from_slice(&tail);
-            buf.freeze()
-        }
-    };
-    Ok((body, digest))
-}
-
-/// Chunks from this size on are kept as they are; smaller ones are copied.
-const KEEP_CHUNK: usize = 16 * 1024;
-/// Copied small chunks are set aside in pieces of this size.
-const TAIL_PIECE: usize = 64 * 1024;
-
-/// Keeps a chunk until the end. A chunk is a slice of actix's read buffer and
-/// keeps it alive, so only large chunks are kept as they are; small ones are
-/// copied into `tail` (set aside every 64 KiB). A body sent as many tiny
-/// chunks then costs about its size, not one read buffer (and a `Vec` entry)
-/// per chunk. (The Tower layer's `collect` does the same with its frames.)
-fn keep(more: &mut Vec<Bytes>, tail: &mut BytesMut, chunk: Bytes) {
-    if chunk.len() >= KEEP_CHUNK {
-        if !tail.is_empty() {
-            more.push(tail.split().freeze());
-        }
-        more.push(chunk);
-        return;
-    }
-    tail.extend_from_slice(&chunk);
-    if tail.len() >= TAIL_PIECE {
-        more.push(tail.split().freeze());
-    }
+    Ok(buf.finish())
 }
 
 impl Verified {
@@ -472,35 +409,5 @@ fn warn_without_middleware() {
              only protected against duplicates while in flight, and processed again afterwards. \
              Add `.wrap(hookwise_actix::WebhookReplay::new())` to the app, scope or resource."
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn small_chunks_are_copied_in_pieces_and_large_ones_kept_in_order() {
-        let (mut more, mut tail) = (Vec::new(), BytesMut::new());
-        let mut expected = Vec::new();
-        for i in 0..100_000u32 {
-            let b = [u8::try_from(i % 251).unwrap_or(0)];
-            expected.extend_from_slice(&b);
-            keep(&mut more, &mut tail, Bytes::copy_from_slice(&b));
-        }
-        let large = Bytes::from(vec![9u8; KEEP_CHUNK]);
-        expected.extend_from_slice(&large);
-        keep(&mut more, &mut tail, large.clone());
-        keep(&mut more, &mut tail, Bytes::from_static(b"end"));
-        expected.extend_from_slice(b"end");
-        // One entry per 64 KiB of tiny chunks, the large chunk itself (not a copy), then the rest.
-        assert_eq!(more.len(), 100_000 / TAIL_PIECE + 2);
-        assert!(more.iter().any(|b| b.as_ptr() == large.as_ptr()));
-        let joined: Vec<u8> = more
-            .iter()
-            .flat_map(|b| b.iter().copied())
-            .chain(tail.iter().copied())
-            .collect();
-        assert_eq!(joined, expected);
     }
 }

@@ -2,8 +2,8 @@
 
 use std::pin::pin;
 
-use bytes::{Buf, Bytes, BytesMut};
-use hookwise::BodyDigest;
+use bytes::{Buf, Bytes};
+use hookwise::{BodyBuffer, BodyDigest};
 use http_body::Body;
 use http_body_util::BodyExt;
 
@@ -18,21 +18,15 @@ pub(crate) enum CollectError {
     Body(BoxError),
 }
 
-/// Collects `body`, refusing to hold more than `limit` bytes.
-///
-/// A body of one data frame (what hyper gives for most small requests, and what
-/// the layer re-attaches) is returned as that frame: no copy, no allocation.
-/// Several frames are kept as they arrive and copied once, at the end, into
-/// one buffer of the exact size. (Reserving the announced `Content-Length`
-/// early was measured: it holds each large body's buffer for longer, and
-/// raised the peak RSS of 32 concurrent 8 MiB deliveries from 1.04× to
-/// 1.5× that of axum's own `Bytes` extractor; see BENCHMARKS.md.)
-///
-/// A body of several frames is hashed as it arrives: at its second frame
-/// `start_digest` is asked for a [`BodyDigest`] (the verifier's, if the
-/// scheme allows it), which is fed every frame in order and returned with
-/// the bytes. A large delivery is then verified as its last frame arrives,
-/// with no second pass over a body that no longer fits the cache.
+/// Collects `body`, refusing to hold more than `limit` bytes, through a
+/// [`BodyBuffer`]: a body of one data frame (what hyper gives for most small
+/// requests, and what the layer re-attaches) is returned as that frame, no
+/// copy; several frames are held and copied once, at the end, and hashed as
+/// they arrive with the digest `start_digest` gives at the second frame.
+/// (Reserving the announced `Content-Length` early was measured: it holds
+/// each large body's buffer for longer, and raised the peak RSS of 32
+/// concurrent 8 MiB deliveries from 1.04× to 1.5× that of axum's own `Bytes`
+/// extractor; see BENCHMARKS.md.)
 pub(crate) async fn collect<B>(
     body: B,
     limit: usize,
@@ -43,79 +37,19 @@ where
     B::Error: Into<BoxError>,
 {
     let mut body = pin!(body);
-    // The first frame on its own: a single-frame body needs no `Vec` either.
-    let mut first: Option<Bytes> = None;
-    let mut more: Vec<Bytes> = Vec::new();
-    let mut tail = BytesMut::new();
-    let mut len = 0usize;
-    let mut start_digest = Some(start_digest);
-    let mut digest: Option<BodyDigest> = None;
+    let mut buf = BodyBuffer::hashed(start_digest);
     while let Some(frame) = body.as_mut().frame().await {
         let frame = frame.map_err(|e| CollectError::Body(e.into()))?;
         let Ok(mut data) = frame.into_data() else {
             continue; // trailers: not part of the signed bytes
         };
         let n = data.remaining();
-        if n > limit - len {
+        if n > limit - buf.len() {
             return Err(CollectError::TooLarge);
         }
-        if n > 0 {
-            len += n;
-            let bytes = data.copy_to_bytes(n);
-            match &first {
-                None => first = Some(bytes),
-                Some(f) => {
-                    if let Some(start) = start_digest.take() {
-                        digest = start().map(|mut d| {
-                            d.update(f);
-                            d
-                        });
-                    }
-                    if let Some(d) = &mut digest {
-                        d.update(&bytes);
-                    }
-                    keep(&mut more, &mut tail, bytes);
-                }
-            }
-        }
+        buf.push(data.copy_to_bytes(n));
     }
-    let Some(first) = first else {
-        return Ok((Bytes::new(), None));
-    };
-    if more.is_empty() && tail.is_empty() {
-        return Ok((first, None));
-    }
-    let mut b = BytesMut::with_capacity(len);
-    b.extend_from_slice(&first);
-    for f in &more {
-        b.extend_from_slice(f);
-    }
-    b.extend_from_slice(&tail);
-    Ok((b.freeze(), digest))
-}
-
-/// Frames from this size on are kept as they are; smaller ones are copied.
-const KEEP_FRAME: usize = 16 * 1024;
-/// Copied small frames are set aside in pieces of this size.
-const TAIL_PIECE: usize = 64 * 1024;
-
-/// Keeps a frame until the end. A frame can be a slice of a much larger read
-/// buffer that it keeps alive, so only large frames are kept as they are;
-/// small ones are copied into `tail` (set aside every 64 KiB). A body sent as
-/// many tiny frames then costs about its size, not one read buffer (and a
-/// `Vec` entry) per frame.
-fn keep(more: &mut Vec<Bytes>, tail: &mut BytesMut, frame: Bytes) {
-    if frame.len() >= KEEP_FRAME {
-        if !tail.is_empty() {
-            more.push(tail.split().freeze());
-        }
-        more.push(frame);
-        return;
-    }
-    tail.extend_from_slice(&frame);
-    if tail.len() >= TAIL_PIECE {
-        more.push(tail.split().freeze());
-    }
+    Ok(buf.finish())
 }
 
 #[cfg(test)]
@@ -156,19 +90,12 @@ mod tests {
         let mut parts: Vec<Vec<u8>> = (0..3000u32)
             .map(|i| vec![u8::try_from(i % 251).unwrap_or(0)])
             .collect();
-        parts.push(vec![7u8; KEEP_FRAME + 1]);
+        parts.push(vec![7u8; 16 * 1024 + 1]);
         parts.extend((0..100u32).map(|i| vec![u8::try_from(i % 13).unwrap_or(0)]));
         let expected: Vec<u8> = parts.concat();
         let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         let (got, _) = collect(chunks(&parts), 1 << 20, || None).await.unwrap();
         assert_eq!(&got[..], &expected[..]);
-        // What is held while frames arrive: pieces of 64 KiB and large frames, not one entry per frame.
-        let (mut more, mut tail) = (Vec::new(), BytesMut::new());
-        for _ in 0..200_000 {
-            keep(&mut more, &mut tail, Bytes::from_static(b"x"));
-        }
-        assert!(more.len() <= 200_000 / TAIL_PIECE + 1, "{}", more.len());
-        assert!(more.iter().all(|b| b.len() == TAIL_PIECE));
     }
 
     #[tokio::test]

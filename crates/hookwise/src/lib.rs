@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod body;
 mod check;
 mod clock;
 mod delivery;
@@ -22,6 +23,7 @@ mod secret;
 mod timestamp;
 mod verifier;
 
+pub use crate::body::BodyBuffer;
 pub use crate::check::Check;
 pub use crate::clock::{Clock, FixedClock, SystemClock, Tolerance};
 pub use crate::delivery::Delivery;
