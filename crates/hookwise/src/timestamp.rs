@@ -206,16 +206,12 @@ mod tests {
             Some(i64::MAX)
         );
         for bad in [
-            &b"9999999999999999999"[..],
+            &b""[..],
+            b"9999999999999999999",
             b"12a4",
             b"1234567890a",
             b"a",
             b"12/4",
-        ] {
-            assert_eq!(TimestampFormat::UnixSeconds.parse(bad), None, "{bad:?}");
-        }
-        for bad in [
-            &b""[..],
             b"-",
             b"+5",
             b" 5",
