@@ -22,20 +22,14 @@ pub struct ActixHeaders<'a>(pub &'a HeaderMap);
 
 impl Headers for ActixHeaders<'_> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        // A walk over the names (case-insensitively, as `get_all` does), not
+        // A walk over the names (kept lowercase, as in any `http` map), not
         // `get_all(name)`: for a non-standard name that parses it into a new
         // `HeaderName`, an allocation per lookup. A request has at most
         // actix's header limit.
-        let mut found = None;
-        for (n, v) in self.0.iter() {
-            if n.as_str().eq_ignore_ascii_case(name) {
-                if found.is_some() {
-                    return Lookup::Many;
-                }
-                found = Some(v.as_bytes());
-            }
-        }
-        found.map_or(Lookup::Missing, Lookup::One)
+        hookwise::lookup_lowercase(
+            || self.0.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+            name,
+        )
     }
 }
 

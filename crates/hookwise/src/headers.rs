@@ -24,20 +24,59 @@ impl Headers for http::HeaderMap {
     fn lookup(&self, name: &str) -> Lookup<'_> {
         // A walk over the names, not `get_all(name)`: that parses, validates
         // and hashes `name` on every call, which cost more than comparing it
-        // with the few names a delivery carries (case-insensitively, as
-        // `get_all` does). A request has at most the server's header limit
-        // (hyper: 100).
-        let mut found = None;
-        for (n, v) in self {
-            if n.as_str().eq_ignore_ascii_case(name) {
-                if found.is_some() {
-                    return Lookup::Many;
-                }
-                found = Some(v.as_bytes());
-            }
-        }
-        found.map_or(Lookup::Missing, Lookup::One)
+        // with the few names a delivery carries. A request has at most the
+        // server's header limit (hyper: 100).
+        lookup_lowercase(
+            || self.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+            name,
+        )
     }
+}
+
+/// [`Headers::lookup`] over `(name, value)` pairs whose names are all
+/// lowercase, as an `http` map keeps them (whatever case the sender wrote):
+/// names are compared byte for byte, which is a `memcmp` rather than a
+/// case-folding loop per byte. A `name` with uppercase letters is still
+/// found (case-insensitively, as `get_all` would), at the cost of a second
+/// walk when the first finds nothing.
+///
+/// `pairs` gives the map's pairs afresh on each call. For implementing
+/// [`Headers`] on another framework's map (the actix adapter uses it).
+///
+/// ```
+/// use hookwise::{Lookup, lookup_lowercase};
+/// let pairs = [("x-a", &b"1"[..]), ("x-b", b"2"), ("x-b", b"3")];
+/// let all = || pairs.iter().copied();
+/// assert_eq!(lookup_lowercase(all, "x-a"), Lookup::One(b"1"));
+/// assert_eq!(lookup_lowercase(all, "X-A"), Lookup::One(b"1"));
+/// assert_eq!(lookup_lowercase(all, "x-b"), Lookup::Many);
+/// assert_eq!(lookup_lowercase(all, "x-c"), Lookup::Missing);
+/// ```
+pub fn lookup_lowercase<'a, I>(pairs: impl Fn() -> I, name: &str) -> Lookup<'a>
+where
+    I: IntoIterator<Item = (&'a str, &'a [u8])>,
+{
+    let found = walk(pairs(), |n| n == name);
+    if found == Lookup::Missing && name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return walk(pairs(), |n| n.eq_ignore_ascii_case(name));
+    }
+    found
+}
+
+fn walk<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    is: impl Fn(&str) -> bool,
+) -> Lookup<'a> {
+    let mut found = None;
+    for (n, v) in pairs {
+        if is(n) {
+            if found.is_some() {
+                return Lookup::Many;
+            }
+            found = Some(v);
+        }
+    }
+    found.map_or(Lookup::Missing, Lookup::One)
 }
 
 /// Headers as a list of `(name, value)` pairs: for the CLI, tests and any
@@ -48,8 +87,18 @@ impl Headers for http::HeaderMap {
 /// let h = HeaderList::parse("X-Hub-Signature-256: sha256=00\nX-GitHub-Event: push\n").unwrap();
 /// assert_eq!(h.lookup("x-github-event"), Lookup::One(b"push"));
 /// ```
+///
+/// Names keep the case they were given (for display) and are looked up
+/// case-insensitively (a lowercase copy is kept for that).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HeaderList(Vec<(String, Vec<u8>)>);
+pub struct HeaderList(Vec<Entry>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    name: String,
+    lower: String,
+    value: Vec<u8>,
+}
 
 impl HeaderList {
     /// An empty list.
@@ -58,7 +107,12 @@ impl HeaderList {
     }
     /// Adds a header.
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) {
-        self.0.push((name.into(), value.into()));
+        let name = name.into();
+        self.0.push(Entry {
+            lower: name.to_ascii_lowercase(),
+            name,
+            value: value.into(),
+        });
     }
     /// Adds a header, builder style.
     #[must_use]
@@ -85,28 +139,30 @@ impl HeaderList {
     }
     /// The pairs.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+        self.0.iter().map(|e| (e.name.as_str(), e.value.as_slice()))
     }
 }
 
 impl Headers for HeaderList {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        let mut it = self.0.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
-        match (it.next(), it.next()) {
-            (None, _) => Lookup::Missing,
-            (Some((_, v)), None) => Lookup::One(v),
-            (Some(_), Some(_)) => Lookup::Many,
-        }
+        lookup_lowercase(
+            || {
+                self.0
+                    .iter()
+                    .map(|e| (e.lower.as_str(), e.value.as_slice()))
+            },
+            name,
+        )
     }
 }
 
 impl<N: Into<String>, V: Into<Vec<u8>>> FromIterator<(N, V)> for HeaderList {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(n, v)| (n.into(), v.into()))
-                .collect(),
-        )
+        let mut out = Self::new();
+        for (n, v) in iter {
+            out.push(n, v);
+        }
+        out
     }
 }
 
@@ -153,6 +209,20 @@ mod tests {
             };
             assert_eq!(m.lookup(name), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn list_lookup_ignores_case_and_keeps_names_as_given() {
+        let h = HeaderList::new()
+            .with("Webhook-Signature", "v1,a")
+            .with("webhook-id", "1")
+            .with("WEBHOOK-ID", "2");
+        assert_eq!(h.lookup("webhook-signature"), Lookup::One(b"v1,a"));
+        assert_eq!(h.lookup("Webhook-Signature"), Lookup::One(b"v1,a"));
+        assert_eq!(h.lookup("webhook-id"), Lookup::Many);
+        assert_eq!(h.lookup("webhook-timestamp"), Lookup::Missing);
+        let names: Vec<&str> = h.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["Webhook-Signature", "webhook-id", "WEBHOOK-ID"]);
     }
 
     #[test]
