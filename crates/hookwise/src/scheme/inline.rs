@@ -70,25 +70,26 @@ impl<const N: usize> fmt::Debug for Inline<N> {
 /// as do the usual signed ids (`stripe:evt_…`, `standard:msg_…`, `shopify:<uuid>`).
 #[derive(Clone, Debug)]
 pub(crate) enum SmallStr {
-    Inline(Inline<63>),
+    Inline(arrayvec::ArrayString<63>),
     Heap(Box<str>),
 }
 
 impl SmallStr {
     pub(crate) fn new(s: &str) -> Self {
-        Inline::new(s.as_bytes()).map_or_else(|| Self::Heap(s.into()), Self::Inline)
+        arrayvec::ArrayString::from(s).map_or_else(|_| Self::Heap(s.into()), Self::Inline)
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            Self::Inline(b) => b.as_slice(),
-            Self::Heap(s) => s.as_bytes(),
-        }
+        self.as_str().as_bytes()
     }
 
+    /// Free for both: `ArrayString` keeps the proof of UTF-8 that a byte
+    /// array copied from a `&str` would have to re-check on every read.
     pub(crate) fn as_str(&self) -> &str {
-        // Copied whole from a `&str`: always valid UTF-8.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+        match self {
+            Self::Inline(s) => s.as_str(),
+            Self::Heap(s) => s,
+        }
     }
 }
 
