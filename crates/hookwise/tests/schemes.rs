@@ -350,6 +350,15 @@ fn generic_builder_sha512_base64_template() {
         v.verify(&RequestParts::new(&signed.headers).method("PUT"), body)
             .is_err()
     );
+    // The template signs the id: without its header the request is refused
+    // before the body is read.
+    let no_id: HeaderList = signed
+        .headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("x-acme-id"))
+        .collect();
+    let e = v.check_headers(&RequestParts::new(&no_id)).unwrap_err();
+    assert_eq!(e.reason(), hookwise::Reason::MissingHeader);
 }
 
 #[test]

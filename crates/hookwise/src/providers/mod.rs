@@ -29,6 +29,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use crate::scheme::hmac::PartKinds;
 use crate::scheme::{
     Algorithm, Encoding, HeaderSet, HmacScheme, Part, Scheme, SecretEncoding, SignatureFormat,
     Source, TokenScheme,
@@ -145,6 +146,7 @@ fn scheme(
     HmacScheme {
         provider: Cow::Borrowed(provider),
         sets,
+        kinds: PartKinds::of(&template),
         template,
         event,
         timestamp_format: TimestampFormat::UnixSeconds,

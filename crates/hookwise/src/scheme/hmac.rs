@@ -83,6 +83,28 @@ pub enum Part {
     FormPayloadOrBody,
 }
 
+/// Which kinds of part a template has. Asked on every request, so worked
+/// out once, when the template is set, rather than by walking it each time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PartKinds {
+    pub(crate) id: bool,
+    pub(crate) url: bool,
+    pub(crate) method: bool,
+    pub(crate) form: bool,
+}
+
+impl PartKinds {
+    pub(crate) fn of(parts: &[Part]) -> Self {
+        let has = |f: fn(&Part) -> bool| parts.iter().any(f);
+        Self {
+            id: has(|p| matches!(p, Part::Id)),
+            url: has(|p| matches!(p, Part::Url)),
+            method: has(|p| matches!(p, Part::Method)),
+            form: has(|p| matches!(p, Part::FormPayloadOrBody)),
+        }
+    }
+}
+
 impl Part {
     /// Parses a template such as `{id}.{timestamp}.{body}` (also `{ts}`, `{url}`,
     /// `{method}`); anything outside braces is literal.
@@ -161,6 +183,8 @@ pub struct HmacScheme {
     pub(crate) provider: Cow<'static, str>,
     pub(crate) sets: Vec<HeaderSet>,
     pub(crate) template: Vec<Part>,
+    /// Which kinds of part `template` has, set with it.
+    pub(crate) kinds: PartKinds,
     pub(crate) event: Source,
     pub(crate) timestamp_format: TimestampFormat,
     pub(crate) secret_encoding: SecretEncoding,
@@ -215,6 +239,7 @@ impl HmacScheme {
                     id: Source::None,
                 }],
                 template: vec![Part::Body],
+                kinds: PartKinds::default(),
                 event: Source::None,
                 timestamp_format: TimestampFormat::UnixSeconds,
                 secret_encoding: SecretEncoding::Raw,
@@ -264,15 +289,8 @@ impl HmacScheme {
         Ok(())
     }
 
-    pub(crate) fn needs_url(&self) -> bool {
-        self.signs(|p| matches!(p, Part::Url))
-    }
-
-    /// Whether the template has a part like this: a match on the variant, not
-    /// the derived `PartialEq` (which compares literals too), since it runs on
-    /// every request.
-    fn signs(&self, f: impl Fn(&Part) -> bool) -> bool {
-        self.template.iter().any(f)
+    pub(crate) const fn needs_url(&self) -> bool {
+        self.kinds.url
     }
 
     pub(crate) fn has_timestamp(&self) -> bool {
@@ -452,7 +470,7 @@ impl HmacScheme {
                     )
                     .header(name.clone()));
                 }
-                Lookup::Missing if self.signs(|p| matches!(p, Part::Id)) => {
+                Lookup::Missing if self.kinds.id => {
                     return Err(
                         Rejection::new(Reason::MissingHeader, "no delivery id header")
                             .header(name.clone()),
@@ -466,7 +484,7 @@ impl HmacScheme {
                 p.event = std::str::from_utf8(v).ok().map(SmallStr::new);
             }
         }
-        if self.signs(|p| matches!(p, Part::Method)) {
+        if self.kinds.method {
             p.method = req.method.to_owned();
         }
         if self.needs_url() {
@@ -477,7 +495,7 @@ impl HmacScheme {
                 base.to_owned()
             };
         }
-        if self.signs(|p| matches!(p, Part::FormPayloadOrBody)) {
+        if self.kinds.form {
             p.form = matches!(h.lookup("content-type"), Lookup::One(ct) if ct.len() >= 33 && ct[..33].eq_ignore_ascii_case(b"application/x-www-form-urlencoded"));
         }
         Ok(())
@@ -697,7 +715,7 @@ impl HmacScheme {
         }
         let id_is_signed = match &set.id {
             Source::Body(_) => true,
-            Source::Header(_) => self.signs(|p| matches!(p, Part::Id)),
+            Source::Header(_) => self.kinds.id,
             _ => false,
         };
         let id = id_b.or_else(|| p.id.as_ref().map(|s| Cow::Borrowed(s.as_str())));
@@ -1022,12 +1040,12 @@ impl HmacBuilder {
     ///
     /// # Errors
     /// An unknown placeholder, an unclosed brace, or no `{body}`.
-    pub fn template(mut self, template: &str) -> Result<Self, ConfigError> {
-        self.scheme.template = Part::parse_template(template)?;
-        Ok(self)
+    pub fn template(self, template: &str) -> Result<Self, ConfigError> {
+        Ok(self.parts(Part::parse_template(template)?))
     }
     /// The signed content as parts.
     pub fn parts(mut self, parts: Vec<Part>) -> Self {
+        self.scheme.kinds = PartKinds::of(&parts);
         self.scheme.template = parts;
         self
     }
