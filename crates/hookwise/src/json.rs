@@ -159,35 +159,36 @@ fn scan_object<'a, S: AsRef<str>, const N: usize>(
 }
 
 /// [`scan_object`] for the usual case, every path a single top-level key
-/// (`id`, `type`): members are read one after another without the per-path
-/// bookkeeping of nested paths, keys byte by byte (they are short), and the
-/// scan stops once every path has a value. `None` for anything it does not
-/// handle (an escaped key, malformed JSON); the caller then starts over.
+/// (`id`, `type`): members are read one after another, each key compared with
+/// the few still wanted (kept as bytes, in a stack array that shrinks as they
+/// are found), and the scan stops once every path has a value. `None` for
+/// anything it does not handle (an escaped key, malformed JSON); the caller
+/// then starts over.
 fn scan_top<'a, S: AsRef<str>, const N: usize>(
     b: &'a [u8],
     start: usize,
     paths: &[&[S]; N],
     out: &mut [Option<Cow<'a, str>>; N],
 ) -> Option<()> {
-    let mut missing = (0..N)
-        .filter(|&p| !paths[p].is_empty() && out[p].is_none())
-        .count();
+    let mut want: [(&[u8], usize); N] = [(&[], 0); N];
+    let mut n = 0;
+    for (p, path) in paths.iter().enumerate() {
+        if let ([key], None) = (path, &out[p]) {
+            want[n] = (key.as_ref().as_bytes(), p);
+            n += 1;
+        }
+    }
     let mut i = skip_ws(b, start + 1);
-    if b.get(i) == Some(&b'}') {
+    if n == 0 || b.get(i) == Some(&b'}') {
         return Some(());
     }
     loop {
         (b.get(i) == Some(&b'"')).then_some(())?;
-        let mut k = i + 1;
-        loop {
-            match *b.get(k)? {
-                b'"' => break,
-                b'\\' => return None,
-                _ => k += 1,
-            }
-        }
-        let key = &b[i + 1..k];
-        i = skip_ws(b, k + 1);
+        let rest = b.get(i + 1..)?;
+        let len = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
+        (rest[len] == b'"').then_some(())?;
+        let key = &rest[..len];
+        i = skip_ws(b, i + len + 2);
         (b.get(i) == Some(&b':')).then_some(())?;
         i = skip_ws(b, i + 1);
         // Strings (nearly every value here) are skipped noting whether they
@@ -197,22 +198,24 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
         } else {
             (skip_value(b, i)?, true)
         };
-        for p in 0..N {
-            if out[p].is_none() && matches!(paths[p], [want] if want.as_ref().as_bytes() == key) {
-                out[p] = if escaped {
-                    scalar(&b[i..end])
-                } else {
-                    std::str::from_utf8(&b[i + 1..end - 1])
-                        .ok()
-                        .map(Cow::Borrowed)
-                };
-                if out[p].is_some() {
-                    missing -= 1;
+        if let Some(w) = want[..n].iter().position(|(k, _)| *k == key) {
+            let v = if escaped {
+                scalar(&b[i..end])
+            } else {
+                std::str::from_utf8(&b[i + 1..end - 1])
+                    .ok()
+                    .map(Cow::Borrowed)
+            };
+            // A value that is not a scalar leaves the path open (a later
+            // duplicate may fill it, as in the full parse).
+            if v.is_some() {
+                out[want[w].1] = v;
+                want.swap(w, n - 1);
+                n -= 1;
+                if n == 0 {
+                    return Some(());
                 }
             }
-        }
-        if missing == 0 {
-            return Some(());
         }
         i = skip_ws(b, end);
         match b.get(i)? {
@@ -640,6 +643,29 @@ mod tests {
                 let _ = serde::Deserializer::deserialize_any(
                     &mut serde_json::Deserializer::from_slice(&body),
                     super::super::Seed { paths: &paths, depth: 0, active: &[0, 1, 2, 3], out: &mut slow },
+                );
+                prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
+            }
+
+            /// The same with top-level keys only: the path of `scan_top`
+            /// (and of the last-member read).
+            #[test]
+            fn top_level_scan_agrees_with_serde(
+                members in prop::collection::vec((key(), value()), 0..6),
+                pretty: bool,
+            ) {
+                let object = Value::Object(members.into_iter().collect());
+                let body = if pretty {
+                    serde_json::to_vec_pretty(&object).unwrap()
+                } else {
+                    serde_json::to_vec(&object).unwrap()
+                };
+                let paths: [&[&str]; 3] = [&["id"], &["type"], &["event_id"]];
+                let fast = super::super::extract(&body, paths);
+                let mut slow = [None, None, None];
+                let _ = serde::Deserializer::deserialize_any(
+                    &mut serde_json::Deserializer::from_slice(&body),
+                    super::super::Seed { paths: &paths, depth: 0, active: &[0, 1, 2], out: &mut slow },
                 );
                 prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
             }
