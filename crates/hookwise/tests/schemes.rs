@@ -446,3 +446,63 @@ async fn admission_duplicate_in_flight_and_release_on_drop() {
     assert!(released, "dropping the guard must release the reservation");
     assert!(matches!(v.admit(&d).await.unwrap(), Admission::Duplicate));
 }
+
+/// What the Tower layer hands over: an `http::HeaderMap`, where the verifier
+/// finds its headers by prepared name (hashed, not walked). The same answers
+/// as from a `HeaderList`, for either of a scheme's header sets.
+#[test]
+fn http_header_maps_give_the_same_answers_by_prepared_name() {
+    let body = br#"{"type":"user.created"}"#;
+    let scheme = providers::standard();
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let signed = scheme
+        .sign(
+            secret,
+            body,
+            &SignParams {
+                timestamp: Some(NOW),
+                id: Some("msg_1"),
+                ..SignParams::default()
+            },
+        )
+        .unwrap();
+    let v = verifier(scheme, secret);
+    let map = |prefix: &str, extra: Option<(&str, &str)>| {
+        let mut m = http::HeaderMap::new();
+        for (n, val) in signed.headers.iter() {
+            let n = n.to_ascii_lowercase().replace("webhook-", prefix);
+            m.append(
+                http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                http::HeaderValue::from_bytes(val).unwrap(),
+            );
+        }
+        if let Some((n, val)) = extra {
+            m.append(
+                http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(val).unwrap(),
+            );
+        }
+        m
+    };
+    for prefix in ["webhook-", "svix-"] {
+        let m = map(prefix, None);
+        let d = v.verify(&RequestParts::new(&m), body).unwrap();
+        assert_eq!(d.id(), Some("msg_1"), "{prefix}");
+        assert_eq!(d.event_type(), Some("user.created"), "{prefix}");
+        // A second id header is ambiguous; a second timestamp too.
+        for dup in ["id", "timestamp"] {
+            let m = map(prefix, Some((&format!("{prefix}{dup}"), "x")));
+            let e = v.verify(&RequestParts::new(&m), body).unwrap_err();
+            assert_eq!(
+                e.reason(),
+                hookwise::Reason::MalformedHeader,
+                "{prefix}{dup}"
+            );
+        }
+    }
+    // No timestamp header at all.
+    let mut m = map("webhook-", None);
+    m.remove("webhook-timestamp");
+    let e = v.verify(&RequestParts::new(&m), body).unwrap_err();
+    assert_eq!(e.reason(), hookwise::Reason::MissingHeader);
+}
