@@ -18,14 +18,6 @@ pub enum Lookup<'a> {
 pub trait Headers {
     /// Looks a header up by its lowercase name.
     fn lookup(&self, name: &str) -> Lookup<'_>;
-
-    /// [`Headers::lookup`] with the name made into an `http::HeaderName` in
-    /// advance (verifiers make theirs once): a hash map can then find it by
-    /// hash, without parsing the name again. The default asks
-    /// [`Headers::lookup`] for `name.as_str()`.
-    fn lookup_name(&self, name: &http::HeaderName) -> Lookup<'_> {
-        self.lookup(name.as_str())
-    }
 }
 
 impl Headers for http::HeaderMap {
@@ -38,17 +30,6 @@ impl Headers for http::HeaderMap {
             || self.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
             name,
         )
-    }
-
-    fn lookup_name(&self, name: &http::HeaderName) -> Lookup<'_> {
-        // Hashed and probed: nothing to parse, and independent of how many
-        // headers the request has.
-        let mut all = self.get_all(name).iter();
-        match (all.next(), all.next()) {
-            (None, _) => Lookup::Missing,
-            (Some(v), None) => Lookup::One(v.as_bytes()),
-            _ => Lookup::Many,
-        }
     }
 }
 
@@ -210,19 +191,6 @@ mod tests {
         assert_eq!(m.lookup("x-hub-signature-256"), Lookup::One(b"sha256=00"));
         assert_eq!(m.lookup("content-type"), Lookup::One(b"a/b"));
         assert_eq!(m.lookup("x-hub-signature"), Lookup::Missing);
-        // By prepared name: the same answers.
-        let name = |n: &str| http::HeaderName::from_bytes(n.as_bytes()).unwrap();
-        assert_eq!(m.lookup_name(&name("x-a")), Lookup::One(b"1"));
-        assert_eq!(m.lookup_name(&name("x-b")), Lookup::Many);
-        assert_eq!(
-            m.lookup_name(&name("X-Hub-Signature-256")),
-            Lookup::One(b"sha256=00")
-        );
-        assert_eq!(m.lookup_name(&name("x-hub-signature")), Lookup::Missing);
-        assert_eq!(
-            HeaderList::new().with("X-A", "1").lookup_name(&name("x-a")),
-            Lookup::One(b"1")
-        );
         // Any case asked, as `get_all` answers.
         assert_eq!(m.lookup("X-Hub-Signature-256"), Lookup::One(b"sha256=00"));
         // The same answers as `get_all`, on a map of many headers.

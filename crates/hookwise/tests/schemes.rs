@@ -447,11 +447,11 @@ async fn admission_duplicate_in_flight_and_release_on_drop() {
     assert!(matches!(v.admit(&d).await.unwrap(), Admission::Duplicate));
 }
 
-/// What the Tower layer hands over: an `http::HeaderMap`, where the verifier
-/// finds its headers by prepared name (hashed, not walked). The same answers
-/// as from a `HeaderList`, for either of a scheme's header sets.
+/// What the Tower layer hands over: an `http::HeaderMap` (names lowercase,
+/// compared byte for byte). The same answers as from a `HeaderList`, for
+/// either of a scheme's header sets.
 #[test]
-fn http_header_maps_give_the_same_answers_by_prepared_name() {
+fn http_header_maps_give_the_same_answers() {
     let body = br#"{"type":"user.created"}"#;
     let scheme = providers::standard();
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

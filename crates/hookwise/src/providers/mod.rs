@@ -156,7 +156,6 @@ fn scheme(
         url_is_origin: false,
         asym: None,
         public_key_encoding: crate::scheme::PublicKeyEncoding::Hex,
-        names: std::sync::OnceLock::new(),
     }
 }
 

@@ -7,7 +7,6 @@
 //! never concatenated into a new buffer.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
@@ -194,59 +193,6 @@ pub struct HmacScheme {
     pub(crate) url_is_origin: bool,
     pub(crate) asym: Option<AsymVersion>,
     pub(crate) public_key_encoding: PublicKeyEncoding,
-    /// The header names above as `http::HeaderName`s, made on the first
-    /// request (a built scheme's names never change after).
-    pub(crate) names: OnceLock<Names>,
-}
-
-/// A scheme's header names as `http::HeaderName`s, for
-/// [`crate::Headers::lookup_name`]; `None` where there is no such header (or
-/// its name is not a valid header name, which then is looked up by text).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Names {
-    /// Per header set: the signature, timestamp and id headers.
-    sets: Vec<[Option<http::HeaderName>; 3]>,
-    event: Option<http::HeaderName>,
-}
-
-impl Names {
-    fn of(s: &HmacScheme) -> Self {
-        let name = |n: &str| http::HeaderName::from_bytes(n.as_bytes()).ok();
-        let source = |src: &Source| match src {
-            Source::Header(n) => name(n),
-            _ => None,
-        };
-        Self {
-            sets: s
-                .sets
-                .iter()
-                .map(|set| {
-                    [
-                        name(&set.signature),
-                        source(&set.timestamp),
-                        source(&set.id),
-                    ]
-                })
-                .collect(),
-            event: source(&s.event),
-        }
-    }
-}
-
-/// `name`'s header, through its prepared `http::HeaderName` when there is one.
-fn get<'h>(
-    h: &'h dyn crate::Headers,
-    name: &str,
-    prepared: Option<&http::HeaderName>,
-) -> Lookup<'h> {
-    match prepared {
-        Some(n) => {
-            // Made from this very text (`from_bytes` lowercases; ours are).
-            debug_assert!(n.as_str().eq_ignore_ascii_case(name));
-            h.lookup_name(n)
-        }
-        None => h.lookup(name),
-    }
 }
 
 /// A second signature version in a list, verified with a public key
@@ -302,7 +248,6 @@ impl HmacScheme {
                 url_is_origin: false,
                 asym: None,
                 public_key_encoding: PublicKeyEncoding::Hex,
-                names: OnceLock::new(),
             },
         }
     }
@@ -383,15 +328,14 @@ impl HmacScheme {
         p: &mut Pending,
     ) -> Result<(), Rejection> {
         let h = req.headers;
-        let names = self.names.get_or_init(|| Names::of(self));
-        let prepared =
-            |set: usize, which: usize| names.sets.get(set).and_then(|n| n[which].as_ref());
-        let found = self.sets.iter().enumerate().find_map(|(i, s)| {
-            match get(h, &s.signature, prepared(i, 0)) {
+        let found = self
+            .sets
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| match h.lookup(&s.signature) {
                 Lookup::Missing => None,
                 l => Some((i, s, l)),
-            }
-        });
+            });
         let Some((set_index, set, lookup)) = found else {
             let names: Vec<&str> = self.sets.iter().map(|s| s.signature.as_ref()).collect();
             return Err(Rejection::new(
@@ -505,7 +449,7 @@ impl HmacScheme {
                 }
             }
             Source::Header(name) => {
-                let raw = found_one(get(h, name, prepared(set_index, 1)), name)?;
+                let raw = one(h, name)?;
                 p.timestamp = Some(self.parse_ts(raw, name.clone())?);
                 if !p.ts_raw.set(raw) {
                     return Err(ts_too_long(name.clone()));
@@ -517,7 +461,7 @@ impl HmacScheme {
         }
         // Id.
         if let Source::Header(name) = &set.id {
-            match get(h, name, prepared(set_index, 2)) {
+            match h.lookup(name) {
                 Lookup::One(v) => p.id = Some(utf8(v, name)?),
                 Lookup::Many => {
                     return Err(Rejection::new(
@@ -536,7 +480,7 @@ impl HmacScheme {
             }
         }
         if let Source::Header(name) = &self.event {
-            if let Lookup::One(v) = get(h, name, names.event.as_ref()) {
+            if let Lookup::One(v) = h.lookup(name) {
                 p.event = std::str::from_utf8(v).ok().map(SmallStr::new);
             }
         }
@@ -982,13 +926,7 @@ pub(crate) fn one<'h>(
     h: &'h dyn crate::Headers,
     name: &Cow<'static, str>,
 ) -> Result<&'h [u8], Rejection> {
-    found_one(h.lookup(name), name)
-}
-
-/// [`one`] for a lookup already made.
-#[allow(clippy::ptr_arg)] // cloned into the rejection: a borrowed name stays borrowed
-fn found_one<'h>(lookup: Lookup<'h>, name: &Cow<'static, str>) -> Result<&'h [u8], Rejection> {
-    match lookup {
+    match h.lookup(name) {
         Lookup::One(v) => Ok(v),
         Lookup::Missing => Err(Rejection::new(
             Reason::MissingHeader,
