@@ -22,14 +22,28 @@ pub struct ActixHeaders<'a>(pub &'a HeaderMap);
 
 impl Headers for ActixHeaders<'_> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        // A walk over the names (kept lowercase, as in any `http` map), not
-        // `get_all(name)`: for a non-standard name that parses it into a new
-        // `HeaderName`, an allocation per lookup. A request has at most
-        // actix's header limit.
-        hookwise::lookup_lowercase(
-            || self.0.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
-            name,
-        )
+        // A walk over the names (kept lowercase, as in any `http` map, so
+        // compared byte for byte), not `get_all(name)`: for a non-standard
+        // name that parses it into a new `HeaderName`, an allocation per
+        // lookup. A request has at most actix's header limit. Written out, as
+        // in the core's `http::HeaderMap` lookup, so that it is inlined.
+        let mut found = None;
+        for (n, v) in self.0.iter() {
+            if n.as_str() == name {
+                if found.is_some() {
+                    return Lookup::Many;
+                }
+                found = Some(v.as_bytes());
+            }
+        }
+        match found {
+            Some(v) => Lookup::One(v),
+            None if name.bytes().any(|b| b.is_ascii_uppercase()) => hookwise::lookup_lowercase(
+                || self.0.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+                name,
+            ),
+            None => Lookup::Missing,
+        }
     }
 }
 

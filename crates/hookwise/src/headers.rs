@@ -24,12 +24,27 @@ impl Headers for http::HeaderMap {
     fn lookup(&self, name: &str) -> Lookup<'_> {
         // A walk over the names, not `get_all(name)`: that parses, validates
         // and hashes `name` on every call, which cost more than comparing it
-        // with the few names a delivery carries. A request has at most the
-        // server's header limit (hyper: 100).
-        lookup_lowercase(
-            || self.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
-            name,
-        )
+        // with the few names a delivery carries (by hash with a prepared
+        // `HeaderName` too: measured). The map keeps names lowercase, so the
+        // compare is byte for byte; the loop is written out here because
+        // through iterator adapters it was not inlined (+265 Ir per request).
+        let mut found = None;
+        for (n, v) in self {
+            if n.as_str() == name {
+                if found.is_some() {
+                    return Lookup::Many;
+                }
+                found = Some(v.as_bytes());
+            }
+        }
+        match found {
+            Some(v) => Lookup::One(v),
+            None if name.bytes().any(|b| b.is_ascii_uppercase()) => lookup_lowercase(
+                || self.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+                name,
+            ),
+            None => Lookup::Missing,
+        }
     }
 }
 
