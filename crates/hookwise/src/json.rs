@@ -26,12 +26,17 @@ pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
     }
     // Fast path: a top-level field that is the object's last member (Stripe's
     // `type` comes after the whole `data` object) is read from the end, without
-    // scanning the body in between.
-    if let Some((last, v)) = last_member(body) {
-        for (i, path) in paths.iter().enumerate() {
-            if let [key] = path {
-                if key.as_ref().as_bytes() == last {
-                    out[i] = scalar(v);
+    // scanning the body in between. With top-level paths only, the forward
+    // scan looks there once it meets a nested value (so a field among the
+    // first members costs no look at the end).
+    let top_level = paths.iter().all(|p| p.len() <= 1);
+    if !top_level {
+        if let Some((last, v)) = last_member(body) {
+            for (i, path) in paths.iter().enumerate() {
+                if let [key] = path {
+                    if key.as_ref().as_bytes() == last {
+                        out[i] = scalar(v);
+                    }
                 }
             }
         }
@@ -50,7 +55,6 @@ pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
     // found (strings jumped with memchr, nothing allocated but the results).
     // Anything it does not handle (an escaped key, malformed JSON) falls back
     // to serde_json, from scratch.
-    let top_level = active[..n].iter().all(|&i| paths[i].len() == 1);
     if top_level && scan_top(body, start, &paths, &mut out).is_some() {
         return out;
     }
@@ -182,6 +186,7 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
     if n == 0 || b.get(i) == Some(&b'}') {
         return Some(());
     }
+    let mut looked_at_last = false;
     loop {
         (b.get(i) == Some(&b'"')).then_some(())?;
         let rest = b.get(i + 1..)?;
@@ -193,6 +198,23 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
         i = skip_ws(b, i + 1);
         // Strings (nearly every value here) are skipped noting whether they
         // hold an escape, so a wanted one needs no second look for `\\`.
+        if !looked_at_last && matches!(b.get(i), Some(b'{' | b'[')) {
+            // A nested value may be long (Stripe's `data`): before stepping
+            // over it, see whether the last member is a wanted key.
+            looked_at_last = true;
+            if let Some((last, v)) = last_member(b) {
+                if let Some(w) = want[..n].iter().position(|(k, _)| *k == last) {
+                    if let Some(v) = scalar(v) {
+                        out[want[w].1] = Some(v);
+                        want.swap(w, n - 1);
+                        n -= 1;
+                        if n == 0 {
+                            return Some(());
+                        }
+                    }
+                }
+            }
+        }
         let (end, escaped) = if b.get(i) == Some(&b'"') {
             string_end(b, i)?
         } else {
