@@ -109,3 +109,46 @@ pub(crate) fn serve(variant: &str, addr: &str) -> Result<(), String> {
         server.run().await.map_err(|e| e.to_string())
     })
 }
+
+/// `n` requests through the app in-process (`actix_web::test`, no sockets),
+/// cycling through 1000 signed 1 KiB deliveries: the fixed workload for
+/// callgrind, as `axum_srv::profile`. Variants: `actix-plain`, `actix-hookwise`.
+pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
+    use actix_web::test;
+    let deliveries = common::deliveries(1000, 1024);
+    let config = WebhookConfig::new(common::verifier());
+    macro_rules! drive {
+        ($app:expr) => {{
+            let app = test::init_service($app).await;
+            for i in 0..n {
+                let d = &deliveries[i % deliveries.len()];
+                let mut req = test::TestRequest::post()
+                    .uri(PATH)
+                    .insert_header(("content-type", "application/json"));
+                for (k, v) in &d.headers {
+                    req = req.insert_header((k.as_str(), v.as_str()));
+                }
+                let res =
+                    test::call_service(&app, req.set_payload(d.body.clone()).to_request()).await;
+                if !res.status().is_success() {
+                    return Err(format!("request {i}: status {}", res.status()));
+                }
+            }
+            Ok(())
+        }};
+    }
+    actix_web::rt::System::new().block_on(async move {
+        let base = App::new().app_data(web::PayloadConfig::new(MAX_BODY));
+        match variant {
+            "actix-plain" => drive!(base.route(PATH, web::post().to(plain))),
+            "actix-hookwise" => drive!(
+                base.service(
+                    web::resource(PATH)
+                        .app_data(config.clone())
+                        .route(web::post().to(verified)),
+                )
+            ),
+            other => Err(format!("profile: unknown actix variant `{other}`")),
+        }
+    })
+}

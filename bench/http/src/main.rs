@@ -3,7 +3,7 @@
 //! ```text
 //! bench-server <variant> <addr>          serve POST /hook (and GET /count) on addr
 //! bench-server emit-lua <n> <size>       print a wrk script of n signed deliveries
-//! bench-server profile <variant> <n>     n in-process requests (axum variants), for callgrind
+//! bench-server profile <variant> <n>     n in-process requests (axum variants, actix-plain, actix-hookwise), for callgrind
 //! bench-server profile-core <preset> <n> <size>   n core verifications, for callgrind
 //! bench-server ab-core <preset> <size>   raw HMAC vs verify, interleaved blocks, best of 15
 //! ```
@@ -24,7 +24,7 @@ mod core_prof;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: bench-server <variant> <addr> | emit-lua <n> <size> | profile <axum-variant> <n>
+    "usage: bench-server <variant> <addr> | emit-lua <n> <size> | profile <variant> <n>
        | profile-core <preset> <n> <size> | ab-core <preset> <size>   (presets: github stripe slack standard)
 variants: axum-plain axum-hand-handler axum-hand-middleware axum-hookwise axum-hookwise-replay
           actix-plain actix-hand actix-hand-middleware actix-hookwise actix-hookwise-replay";
@@ -51,6 +51,7 @@ fn main() -> ExitCode {
             _ => Err(USAGE.to_owned()),
         },
         (Some("profile"), Some(variant), Some(n)) => match n.parse() {
+            Ok(n) if variant.starts_with("actix-") => actix_srv::profile(variant, n),
             Ok(n) => axum_srv::profile(variant, n),
             Err(_) => Err(USAGE.to_owned()),
         },
