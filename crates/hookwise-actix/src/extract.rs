@@ -198,8 +198,12 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         .peer_certificates(req.conn_data::<PeerCertificates>());
     // A rejection from here on leaves the body unread: the answer closes the
     // connection rather than draining what may be a huge or endless body.
-    let has_body = !matches!(content_length(req), Some(0))
-        && (req.headers().contains_key(header::CONTENT_LENGTH)
+    // Read once: it decides both whether a refusal leaves a body unread and
+    // the length the body must reach.
+    let length = content_length(req);
+    let has_body = !matches!(length, Some(0))
+        && (length.is_some()
+            || req.headers().contains_key(header::CONTENT_LENGTH)
             || req.headers().contains_key(header::TRANSFER_ENCODING));
     let unread = |e: WebhookError| if has_body { e.closing() } else { e };
     let pending = verifier
@@ -207,7 +211,7 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         .map_err(|r| unread(reject(&config, r)))?;
 
     let limit = verifier.max_body();
-    let expected = match content_length(req) {
+    let expected = match length {
         Some(len) if len > limit as u64 => {
             return Err(reject(
                 &config,
@@ -227,14 +231,20 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
     })
 }
 
+/// `Content-Length` as a number; `None` when absent or not a number. Digits
+/// are ASCII, so the value's bytes are parsed without a UTF-8 view first.
 fn content_length(req: &HttpRequest) -> Option<u64> {
-    req.headers()
+    let v = req
+        .headers()
         .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+        .as_bytes()
+        .trim_ascii();
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    v.iter().try_fold(0u64, |n, d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 impl Started {
@@ -408,6 +418,35 @@ fn warn_without_middleware() {
             "hookwise_actix::Webhook used without the WebhookReplay middleware: deliveries are \
              only protected against duplicates while in flight, and processed again afterwards. \
              Add `.wrap(hookwise_actix::WebhookReplay::new())` to the app, scope or resource."
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::content_length;
+
+    #[test]
+    fn content_length_is_digits_only() {
+        let len = |v: &str| {
+            content_length(
+                &TestRequest::default()
+                    .insert_header(("content-length", v))
+                    .to_http_request(),
+            )
+        };
+        assert_eq!(len("1024"), Some(1024));
+        assert_eq!(len(" 7 "), Some(7));
+        assert_eq!(len("0"), Some(0));
+        assert_eq!(len("9999999999999999999"), Some(9_999_999_999_999_999_999));
+        for bad in ["", "+5", "-1", "1e3", "12a", "99999999999999999999"] {
+            assert_eq!(len(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            content_length(&TestRequest::default().to_http_request()),
+            None
         );
     }
 }
