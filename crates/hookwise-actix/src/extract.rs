@@ -17,6 +17,7 @@ use hookwise::{
 };
 use serde::de::DeserializeOwned;
 
+use crate::headers::FlatHeaders;
 use crate::middleware::{GuardSlot, HeldGuard};
 use crate::{ActixHeaders, WebhookConfig, WebhookError};
 
@@ -187,7 +188,7 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
             None => {}
         }
     }
-    let headers = ActixHeaders(req.headers());
+    let headers = FlatHeaders::new(req.headers());
     // The connection's facts: the socket peer (not `Forwarded`: trusted proxies
     // are the IP allow-list's business) and, under mutual TLS, the client
     // certificates that `HttpServer::on_connect` stored as connection data.
