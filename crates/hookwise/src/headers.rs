@@ -14,7 +14,10 @@ pub enum Lookup<'a> {
 /// Read access to request headers. Implemented for `http::HeaderMap` (1.x) here,
 /// for actix-web's map in `hookwise-actix`, and for [`HeaderList`].
 ///
-/// `name` is always passed in lowercase.
+/// `name` is always passed in lowercase by hookwise's own schemes; an
+/// implementation should still match it case-insensitively (a custom
+/// [`crate::scheme::Source::Header`] may carry capitals).
+/// [`lookup_lowercase`] does both for a map whose names are kept lowercase.
 pub trait Headers {
     /// Looks a header up by its lowercase name.
     fn lookup(&self, name: &str) -> Lookup<'_>;
