@@ -243,6 +243,44 @@ async fn certificate_from_another_ca_fails_the_handshake(example: Example) {
     );
 }
 
+/// A client that connects and never starts the TLS handshake is dropped
+/// (axum: the example's `HANDSHAKE_TIMEOUT`, here shortened; actix: actix-web's
+/// own 3 s default), instead of holding a task and a socket forever.
+async fn silent_client_is_dropped(example: Example) {
+    use tokio::io::AsyncReadExt as _;
+    let addr = match example {
+        Example::Axum => {
+            let pki = pki();
+            let tls = axum_mtls::Tls {
+                cert_chain: vec![pki.server.cert.clone()],
+                key: key_der(&pki.server.key),
+                client_ca: vec![pki.ca.clone()],
+            };
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let config = axum_mtls::server_config(tls).expect("tls config");
+            let app = axum_mtls::app(axum_mtls::verifier(policy(), CREDENTIALS).expect("verifier"));
+            tokio::spawn(axum_mtls::serve_app_with(
+                listener,
+                config,
+                app,
+                std::time::Duration::from_millis(200),
+            ));
+            addr
+        }
+        Example::Actix => example.start(),
+    };
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut buf = [0u8; 64];
+    // Generous: the point is that the server closes at all (EOF or reset).
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), tcp.read(&mut buf))
+        .await
+        .expect("the server kept a silent connection open for 30 s");
+    assert!(matches!(read, Ok(0) | Err(_)), "unexpected bytes: {read:?}");
+}
+
 macro_rules! cases {
     ($example:expr) => {
         #[tokio::test]
@@ -264,6 +302,10 @@ macro_rules! cases {
         #[tokio::test]
         async fn certificate_from_another_ca_fails_the_handshake() {
             super::certificate_from_another_ca_fails_the_handshake($example).await;
+        }
+        #[tokio::test]
+        async fn silent_client_is_dropped() {
+            super::silent_client_is_dropped($example).await;
         }
     };
 }

@@ -27,6 +27,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{Request, header};
@@ -132,9 +133,14 @@ pub async fn serve(
     serve_app(listener, config, app).await
 }
 
-/// The accept loop: TLS handshake, then HTTP/1.1 or HTTP/2 with `app`, each
-/// request carrying the connection's [`PeerCertificates`] and
-/// [`SocketAddr`](std::net::SocketAddr).
+/// How long a client has to complete the TLS handshake before the
+/// connection is dropped (actix-web's default is 3 s): without a limit, a
+/// client that connects and sends nothing holds a task and a socket forever.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The accept loop: TLS handshake (within [`HANDSHAKE_TIMEOUT`]), then
+/// HTTP/1.1 or HTTP/2 with `app`, each request carrying the connection's
+/// [`PeerCertificates`] and [`SocketAddr`](std::net::SocketAddr).
 ///
 /// # Errors
 /// Accepting a connection fails.
@@ -143,6 +149,19 @@ pub async fn serve_app(
     config: Arc<rustls::ServerConfig>,
     app: Router,
 ) -> io::Result<()> {
+    serve_app_with(listener, config, app, HANDSHAKE_TIMEOUT).await
+}
+
+/// [`serve_app`] with another handshake deadline.
+///
+/// # Errors
+/// Accepting a connection fails.
+pub async fn serve_app_with(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    app: Router,
+    handshake_timeout: Duration,
+) -> io::Result<()> {
     let acceptor = TlsAcceptor::from(config);
     loop {
         let (tcp, peer) = listener.accept().await?;
@@ -150,8 +169,10 @@ pub async fn serve_app(
         let app = app.clone();
         tokio::spawn(async move {
             // A failed handshake (e.g. a certificate from another CA) ends
-            // the connection; rustls has already sent the alert.
-            let Ok(tls) = acceptor.accept(tcp).await else {
+            // the connection; rustls has already sent the alert. One not
+            // finished in time ends it too.
+            let Ok(Ok(tls)) = tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await
+            else {
                 return;
             };
             let certs =
