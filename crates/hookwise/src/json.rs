@@ -10,6 +10,12 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 /// Strings are returned as-is (borrowed from `body` unless they have escapes),
 /// numbers as their decimal text; anything else,
 /// a missing path or a body that is not a JSON object gives `None`.
+///
+/// A key sent twice in one object is ambiguous (serde_json's `Value` keeps
+/// the last, a derived struct refuses it): here the first occurrence wins,
+/// except for a top-level key first seen after a nested value that is also
+/// the object's last member, which is read from the end. The body is signed, so only the
+/// sender can write such a body; `duplicate_keys` pins both cases.
 pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
     body: &'a [u8],
     paths: [&[S]; N],
@@ -692,6 +698,24 @@ mod tests {
                 prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
             }
         }
+    }
+
+    #[test]
+    fn duplicate_keys() {
+        // Before any nested value: the first.
+        let [t] = extract(br#"{"type":"a","type":"b","data":{}}"#, [&["type"]]);
+        assert_eq!(t.as_deref(), Some("a"));
+        let [t] = extract(br#"{"type":"a","data":{"x":1},"type":"b"}"#, [&["type"]]);
+        assert_eq!(t.as_deref(), Some("a"));
+        // Both after a nested value, the second the last member: read from the end.
+        let [t] = extract(br#"{"data":{"x":1},"type":"a","type":"b"}"#, [&["type"]]);
+        assert_eq!(t.as_deref(), Some("b"));
+        // Nested paths (the full scan and serde_json's fallback): the first.
+        let [t] = extract(
+            br#"{"event":{"type":"a","type":"b"},"id":1}"#,
+            [&["event", "type"]],
+        );
+        assert_eq!(t.as_deref(), Some("a"));
     }
 
     #[test]
