@@ -140,13 +140,11 @@ impl Example {
     }
 }
 
-/// POSTs `{}` over TLS (HTTP/1.1), with an optional client certificate and
-/// `Authorization` header.
-async fn post(
+/// A TLS connection (HTTP/1.1 by ALPN), with an optional client certificate.
+async fn connect(
     addr: SocketAddr,
     client: Option<&Identity>,
-    authorization: Option<&str>,
-) -> std::io::Result<Answer> {
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let pki = pki();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca.clone()).map_err(std::io::Error::other)?;
@@ -165,9 +163,19 @@ async fn post(
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let tcp = tokio::net::TcpStream::connect(addr).await?;
     let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
-    let mut tls = TlsConnector::from(Arc::new(config))
+    TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
-        .await?;
+        .await
+}
+
+/// POSTs `{}` over TLS (HTTP/1.1), with an optional client certificate and
+/// `Authorization` header.
+async fn post(
+    addr: SocketAddr,
+    client: Option<&Identity>,
+    authorization: Option<&str>,
+) -> std::io::Result<Answer> {
+    let mut tls = connect(addr, client).await?;
     let body = "{}";
     let mut req = format!(
         "POST {} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
@@ -243,33 +251,31 @@ async fn certificate_from_another_ca_fails_the_handshake(example: Example) {
     );
 }
 
+/// The axum example on the current runtime, with a short deadline.
+async fn start_axum_with_deadline(deadline: std::time::Duration) -> SocketAddr {
+    let pki = pki();
+    let tls = axum_mtls::Tls {
+        cert_chain: vec![pki.server.cert.clone()],
+        key: key_der(&pki.server.key),
+        client_ca: vec![pki.ca.clone()],
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let config = axum_mtls::server_config(tls).expect("tls config");
+    let app = axum_mtls::app(axum_mtls::verifier(policy(), CREDENTIALS).expect("verifier"));
+    tokio::spawn(axum_mtls::serve_app_with(listener, config, app, deadline));
+    addr
+}
+
 /// A client that connects and never starts the TLS handshake is dropped
 /// (axum: the example's `HANDSHAKE_TIMEOUT`, here shortened; actix: actix-web's
 /// own 3 s default), instead of holding a task and a socket forever.
 async fn silent_client_is_dropped(example: Example) {
     use tokio::io::AsyncReadExt as _;
     let addr = match example {
-        Example::Axum => {
-            let pki = pki();
-            let tls = axum_mtls::Tls {
-                cert_chain: vec![pki.server.cert.clone()],
-                key: key_der(&pki.server.key),
-                client_ca: vec![pki.ca.clone()],
-            };
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let addr = listener.local_addr().expect("addr");
-            let config = axum_mtls::server_config(tls).expect("tls config");
-            let app = axum_mtls::app(axum_mtls::verifier(policy(), CREDENTIALS).expect("verifier"));
-            tokio::spawn(axum_mtls::serve_app_with(
-                listener,
-                config,
-                app,
-                std::time::Duration::from_millis(200),
-            ));
-            addr
-        }
+        Example::Axum => start_axum_with_deadline(std::time::Duration::from_millis(200)).await,
         Example::Actix => example.start(),
     };
     let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -279,6 +285,38 @@ async fn silent_client_is_dropped(example: Example) {
         .await
         .expect("the server kept a silent connection open for 30 s");
     assert!(matches!(read, Ok(0) | Err(_)), "unexpected bytes: {read:?}");
+}
+
+/// A client that completes the handshake and then stalls in the middle of a
+/// request head is dropped too (axum: the request-head deadline, here
+/// shortened; actix: actix-web's 5 s client request timeout).
+async fn stalled_request_head_is_dropped(example: Example) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = match example {
+        Example::Axum => start_axum_with_deadline(std::time::Duration::from_millis(200)).await,
+        Example::Actix => example.start(),
+    };
+    let mut tls = connect(addr, Some(&pki().allowed))
+        .await
+        .expect("TLS handshake");
+    // Half a request head, then nothing.
+    tls.write_all(b"POST /webhooks/mtls HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .expect("write");
+    tls.flush().await.expect("flush");
+    // The server may answer 408 before it closes; it must close.
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        tls.read_to_end(&mut got),
+    )
+    .await
+    .expect("the server kept a stalled request open for 30 s");
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        got.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "unexpected answer: {text}"
+    );
 }
 
 macro_rules! cases {
@@ -306,6 +344,10 @@ macro_rules! cases {
         #[tokio::test]
         async fn silent_client_is_dropped() {
             super::silent_client_is_dropped($example).await;
+        }
+        #[tokio::test]
+        async fn stalled_request_head_is_dropped() {
+            super::stalled_request_head_is_dropped($example).await;
         }
     };
 }

@@ -36,7 +36,7 @@ use axum::routing::post;
 use hookwise::scheme::BasicAuth;
 use hookwise::{Check, ClientCertPolicy, ConfigError, PeerCertificates, Verifier};
 use hookwise_tower::{RawWebhook, VerifyWebhook};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use rustls::RootCertStore;
@@ -133,9 +133,11 @@ pub async fn serve(
     serve_app(listener, config, app).await
 }
 
-/// How long a client has to complete the TLS handshake before the
-/// connection is dropped (actix-web's default is 3 s): without a limit, a
-/// client that connects and sends nothing holds a task and a socket forever.
+/// How long a client has to complete the TLS handshake, and then each
+/// request's head once it has begun (HTTP/1), before the connection is
+/// dropped (actix-web's defaults are 3 s and 5 s): without a limit, a client
+/// that connects and sends nothing, or half a head, holds a task and a socket
+/// forever.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The accept loop: TLS handshake (within [`HANDSHAKE_TIMEOUT`]), then
@@ -152,7 +154,7 @@ pub async fn serve_app(
     serve_app_with(listener, config, app, HANDSHAKE_TIMEOUT).await
 }
 
-/// [`serve_app`] with another handshake deadline.
+/// [`serve_app`] with another deadline for the handshake and request heads.
 ///
 /// # Errors
 /// Accepting a connection fails.
@@ -187,7 +189,15 @@ pub async fn serve_app_with(
                 }
                 req
             });
-            let _ = auto::Builder::new(TokioExecutor::new())
+            // The same deadline for each request's head on HTTP/1 (hyper
+            // ignores `header_read_timeout` without a timer): a client that
+            // stalls in the middle of a request head is dropped too.
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(handshake_timeout);
+            let _ = builder
                 .serve_connection(TokioIo::new(tls), TowerToHyperService::new(svc))
                 .await;
         });
