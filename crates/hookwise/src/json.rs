@@ -620,6 +620,8 @@ mod tests {
     }
 
     mod differential {
+        use std::borrow::Cow;
+
         use proptest::prelude::*;
         use serde_json::Value;
 
@@ -651,6 +653,37 @@ mod tests {
             })
         }
 
+        /// The body of an object with these members, compact or pretty.
+        fn body(members: Vec<(String, Value)>, pretty: bool) -> Vec<u8> {
+            let object = Value::Object(members.into_iter().collect());
+            if pretty {
+                serde_json::to_vec_pretty(&object).unwrap()
+            } else {
+                serde_json::to_vec(&object).unwrap()
+            }
+        }
+
+        /// What `extract` finds at `paths`, and what a full serde_json parse does.
+        #[allow(clippy::type_complexity)]
+        fn fast_and_slow<'b, const N: usize>(
+            body: &'b [u8],
+            paths: [&[&str]; N],
+        ) -> ([Option<Cow<'b, str>>; N], [Option<Cow<'b, str>>; N]) {
+            let fast = super::super::extract(body, paths);
+            let mut slow = std::array::from_fn(|_| None);
+            let active: [usize; N] = std::array::from_fn(|i| i);
+            let _ = serde::Deserializer::deserialize_any(
+                &mut serde_json::Deserializer::from_slice(body),
+                super::super::Seed {
+                    paths: &paths,
+                    depth: 0,
+                    active: &active,
+                    out: &mut slow,
+                },
+            );
+            (fast, slow)
+        }
+
         proptest! {
             /// The scan (and the last-member fast path) find exactly what a
             /// full serde_json parse finds, on any object, compact or pretty.
@@ -659,19 +692,9 @@ mod tests {
                 members in prop::collection::vec((key(), value()), 0..6),
                 pretty: bool,
             ) {
-                let object = Value::Object(members.into_iter().collect());
-                let body = if pretty {
-                    serde_json::to_vec_pretty(&object).unwrap()
-                } else {
-                    serde_json::to_vec(&object).unwrap()
-                };
-                let paths: [&[&str]; 4] = [&["id"], &["type"], &["event", "type"], &["event_id"]];
-                let fast = super::super::extract(&body, paths);
-                let mut slow = [None, None, None, None];
-                let _ = serde::Deserializer::deserialize_any(
-                    &mut serde_json::Deserializer::from_slice(&body),
-                    super::super::Seed { paths: &paths, depth: 0, active: &[0, 1, 2, 3], out: &mut slow },
-                );
+                let body = body(members, pretty);
+                let (fast, slow) =
+                    fast_and_slow(&body, [&["id"], &["type"], &["event", "type"], &["event_id"]]);
                 prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
             }
 
@@ -682,19 +705,8 @@ mod tests {
                 members in prop::collection::vec((key(), value()), 0..6),
                 pretty: bool,
             ) {
-                let object = Value::Object(members.into_iter().collect());
-                let body = if pretty {
-                    serde_json::to_vec_pretty(&object).unwrap()
-                } else {
-                    serde_json::to_vec(&object).unwrap()
-                };
-                let paths: [&[&str]; 3] = [&["id"], &["type"], &["event_id"]];
-                let fast = super::super::extract(&body, paths);
-                let mut slow = [None, None, None];
-                let _ = serde::Deserializer::deserialize_any(
-                    &mut serde_json::Deserializer::from_slice(&body),
-                    super::super::Seed { paths: &paths, depth: 0, active: &[0, 1, 2], out: &mut slow },
-                );
+                let body = body(members, pretty);
+                let (fast, slow) = fast_and_slow(&body, [&["id"], &["type"], &["event_id"]]);
                 prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
             }
         }
