@@ -21,14 +21,61 @@ pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
     paths: [&[S]; N],
 ) -> [Option<Cow<'a, str>>; N] {
     let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    if let Err(active) = scan(body, &paths, &mut out, &mut ()) {
+        parse(body, &paths, active, &mut out);
+    }
+    out
+}
+
+/// [`extract`] without its fallback: `None` when the body needs the full
+/// parse (an escaped key, malformed JSON), which the caller then runs with
+/// [`extract`]. The scan calls `ahead` as it goes (see [`Ahead`]), so the
+/// verifier can hash each block of a long body just before the scan reads it.
+pub(crate) fn extract_fast<'a, S: AsRef<str>, A: Ahead, const N: usize>(
+    body: &'a [u8],
+    paths: [&[S]; N],
+    ahead: &mut A,
+) -> Option<[Option<Cow<'a, str>>; N]> {
+    let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    scan(body, &paths, &mut out, ahead).ok().map(|()| out)
+}
+
+/// Told where the scan is about to read, so that other work on the same bytes
+/// (the HMAC) can be done while they are in cache. Only a matter of speed: the
+/// scan reads the same bytes and gives the same result whatever it returns.
+pub(crate) trait Ahead {
+    /// The end of the range the scan reads next from `i` (`i < end <= len`
+    /// when `i < len`); long loops (strings, nested values) stop there and ask again.
+    fn limit(&mut self, i: usize, len: usize) -> usize;
+}
+
+/// Nothing to do alongside: one range, the whole body.
+impl Ahead for () {
+    #[inline(always)]
+    fn limit(&mut self, _: usize, len: usize) -> usize {
+        len
+    }
+}
+
+/// The paths the scan left to [`parse`], when it gave up (at most `N`).
+type Active<const N: usize> = ([usize; N], usize);
+
+/// The fast read: `Ok` when `out` is final, `Err` with the paths still open
+/// when the body needs the full parse.
+fn scan<'a, S: AsRef<str>, A: Ahead, const N: usize>(
+    body: &'a [u8],
+    paths: &[&[S]; N],
+    out: &mut [Option<Cow<'a, str>>; N],
+    ahead: &mut A,
+) -> Result<(), Active<N>> {
     if N == 0 || paths.iter().all(|p| p.is_empty()) {
-        return out;
+        return Ok(());
     }
     let Some(start) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return out;
+        return Ok(());
     };
     if body[start] != b'{' {
-        return out;
+        return Ok(());
     }
     // Fast path: a top-level field that is the object's last member (Stripe's
     // `type` comes after the whole `data` object) is read from the end, without
@@ -55,34 +102,43 @@ pub(crate) fn extract<'a, S: AsRef<str>, const N: usize>(
         n += 1;
     }
     if n == 0 {
-        return out;
+        return Ok(());
     }
     // Then a forward scan of the members that stops as soon as everything is
     // found (strings jumped with memchr, nothing allocated but the results).
     // Anything it does not handle (an escaped key, malformed JSON) falls back
     // to serde_json, from scratch.
-    if top_level && scan_top(body, start, &paths, &mut out).is_some() {
-        return out;
+    if top_level && scan_top(body, start, paths, out, ahead).is_some() {
+        return Ok(());
     }
-    if !top_level && scan_object(body, start, &paths, 0, &active[..n], &mut out).is_some() {
-        return out;
+    if !top_level && scan_object(body, start, paths, 0, &active[..n], out, ahead).is_some() {
+        return Ok(());
     }
+    Err((active, n))
+}
+
+/// The full parse (serde_json) for the paths the scan left open.
+fn parse<'a, S: AsRef<str>, const N: usize>(
+    body: &'a [u8],
+    paths: &[&[S]; N],
+    (active, n): Active<N>,
+    out: &mut [Option<Cow<'a, str>>; N],
+) {
     // The scan may have filled some before giving up: serde_json starts over.
     for &i in &active[..n] {
         out[i] = None;
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let seed = Seed {
-        paths: &paths,
+        paths,
         depth: 0,
         active: &active[..n],
-        out: &mut out,
+        out,
     };
     if de.deserialize_any(seed).is_err() {
         // Keep what was found before the error (or the early stop); a body that
         // does not parse is still a verified body, it just has no metadata.
     }
-    out
 }
 
 /// How a scan of an object ended.
@@ -95,13 +151,14 @@ enum Scan {
 
 /// Reads the object at `b[i] == '{'`, filling `out` for the `active` paths at
 /// `depth`. `None` when the input is not something it handles.
-fn scan_object<'a, S: AsRef<str>, const N: usize>(
+fn scan_object<'a, S: AsRef<str>, A: Ahead, const N: usize>(
     b: &'a [u8],
     mut i: usize,
     paths: &[&[S]; N],
     depth: usize,
     active: &[usize],
     out: &mut [Option<Cow<'a, str>>; N],
+    ahead: &mut A,
 ) -> Option<Scan> {
     (b.get(i) == Some(&b'{')).then_some(())?;
     i = skip_ws(b, i + 1);
@@ -109,8 +166,9 @@ fn scan_object<'a, S: AsRef<str>, const N: usize>(
         return Some(Scan::End(i + 1));
     }
     loop {
+        ahead.limit(i, b.len());
         (b.get(i) == Some(&b'"')).then_some(())?;
-        let key_end = skip_string(b, i)?;
+        let key_end = skip_string(b, i, ahead)?;
         let key = &b[i + 1..key_end - 1];
         if key.contains(&b'\\') {
             return None;
@@ -132,7 +190,7 @@ fn scan_object<'a, S: AsRef<str>, const N: usize>(
             }
         }
         let end = if leaf {
-            let end = skip_value(b, i)?;
+            let end = skip_value(b, i, ahead)?;
             let v = scalar(&b[i..end]);
             for &p in active {
                 if paths[p].len() == depth + 1
@@ -144,12 +202,12 @@ fn scan_object<'a, S: AsRef<str>, const N: usize>(
             }
             end
         } else if ns > 0 && b.get(i) == Some(&b'{') {
-            match scan_object(b, i, paths, depth + 1, &sub[..ns], out)? {
+            match scan_object(b, i, paths, depth + 1, &sub[..ns], out, ahead)? {
                 Scan::End(end) => end,
                 Scan::Done => return Some(Scan::Done),
             }
         } else {
-            skip_value(b, i)?
+            skip_value(b, i, ahead)?
         };
         if (leaf || ns > 0)
             && paths
@@ -174,11 +232,12 @@ fn scan_object<'a, S: AsRef<str>, const N: usize>(
 /// are found), and the scan stops once every path has a value. `None` for
 /// anything it does not handle (an escaped key, malformed JSON); the caller
 /// then starts over.
-fn scan_top<'a, S: AsRef<str>, const N: usize>(
+fn scan_top<'a, S: AsRef<str>, A: Ahead, const N: usize>(
     b: &'a [u8],
     start: usize,
     paths: &[&[S]; N],
     out: &mut [Option<Cow<'a, str>>; N],
+    ahead: &mut A,
 ) -> Option<()> {
     let mut want: [(&[u8], usize); N] = [(&[], 0); N];
     let mut n = 0;
@@ -194,6 +253,7 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
     }
     let mut looked_at_last = false;
     loop {
+        ahead.limit(i, b.len());
         (b.get(i) == Some(&b'"')).then_some(())?;
         let rest = b.get(i + 1..)?;
         let len = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
@@ -222,9 +282,9 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
             }
         }
         let (end, escaped) = if b.get(i) == Some(&b'"') {
-            string_end(b, i)?
+            string_end(b, i, ahead)?
         } else {
-            (skip_value(b, i)?, true)
+            (skip_value(b, i, ahead)?, true)
         };
         if let Some(w) = want[..n].iter().position(|(k, _)| *k == key) {
             let v = if escaped {
@@ -255,11 +315,20 @@ fn scan_top<'a, S: AsRef<str>, const N: usize>(
 }
 
 /// [`skip_string`], and whether the string holds an escape.
-fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+#[inline]
+fn string_end<A: Ahead>(b: &[u8], i: usize, ahead: &mut A) -> Option<(usize, bool)> {
     let mut j = i + 1;
     let mut escaped = false;
     loop {
-        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        let lim = ahead.limit(j, b.len());
+        let k = match memchr::memchr2(b'"', b'\\', b.get(j..lim)?) {
+            Some(k) => j + k,
+            None if lim < b.len() => {
+                j = lim;
+                continue;
+            }
+            None => return None,
+        };
         if b[k] == b'\\' {
             escaped = true;
             j = k + 2;
@@ -270,41 +339,38 @@ fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
 }
 
 /// The index just after the string starting at `b[i] == '"'`.
-fn skip_string(b: &[u8], i: usize) -> Option<usize> {
-    let mut j = i + 1;
-    loop {
-        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
-        if b[k] == b'\\' {
-            j = k + 2;
-        } else {
-            return Some(k + 1);
-        }
-    }
+#[inline]
+fn skip_string<A: Ahead>(b: &[u8], i: usize, ahead: &mut A) -> Option<usize> {
+    string_end(b, i, ahead).map(|(end, _)| end)
 }
 
 /// The index just after the JSON value starting at `b[i]`.
-fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+fn skip_value<A: Ahead>(b: &[u8], i: usize, ahead: &mut A) -> Option<usize> {
     match *b.get(i)? {
-        b'"' => skip_string(b, i),
+        b'"' => skip_string(b, i, ahead),
         b'{' | b'[' => {
             let mut depth = 0usize;
             let mut j = i;
             loop {
-                match *b.get(j)? {
-                    b'"' => {
-                        j = skip_string(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
+                let lim = ahead.limit(j, b.len()).min(b.len());
+                (j < lim).then_some(())?;
+                while j < lim {
+                    match b[j] {
+                        b'"' => {
+                            j = skip_string(b, j, ahead)?;
+                            continue;
                         }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(j + 1);
+                            }
+                        }
+                        _ => {}
                     }
-                    _ => {}
+                    j += 1;
                 }
-                j += 1;
             }
         }
         _ => {
@@ -684,6 +750,37 @@ mod tests {
             (fast, slow)
         }
 
+        /// An [`Ahead`](super::super::Ahead) that hands out `step` bytes at a time.
+        struct Steps {
+            step: usize,
+            reached: usize,
+        }
+        impl super::super::Ahead for Steps {
+            fn limit(&mut self, i: usize, len: usize) -> usize {
+                if i >= self.reached {
+                    self.reached = (i + self.step).min(len);
+                }
+                self.reached.max(i).min(len)
+            }
+        }
+
+        /// `extract_fast` in windows of `step` bytes: the same answer as in
+        /// one window (the same fields, or the same call for the full
+        /// parse), and when it answers, what `extract` finds.
+        fn windowed<const N: usize>(
+            body: &[u8],
+            paths: [&[&str]; N],
+            step: usize,
+        ) -> Result<(), TestCaseError> {
+            let mut steps = Steps { step, reached: 0 };
+            let got = super::super::extract_fast(body, paths, &mut steps);
+            prop_assert_eq!(&got, &super::super::extract_fast(body, paths, &mut ()));
+            if let Some(got) = got {
+                prop_assert_eq!(got, super::super::extract(body, paths));
+            }
+            Ok(())
+        }
+
         proptest! {
             /// The scan (and the last-member fast path) find exactly what a
             /// full serde_json parse finds, on any object, compact or pretty.
@@ -691,11 +788,13 @@ mod tests {
             fn scan_agrees_with_serde(
                 members in prop::collection::vec((key(), value()), 0..6),
                 pretty: bool,
+                step in 1usize..40,
             ) {
                 let body = body(members, pretty);
-                let (fast, slow) =
-                    fast_and_slow(&body, [&["id"], &["type"], &["event", "type"], &["event_id"]]);
+                let paths: [&[&str]; 4] = [&["id"], &["type"], &["event", "type"], &["event_id"]];
+                let (fast, slow) = fast_and_slow(&body, paths);
                 prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
+                windowed(&body, paths, step)?;
             }
 
             /// The same with top-level keys only: the path of `scan_top`
@@ -704,10 +803,13 @@ mod tests {
             fn top_level_scan_agrees_with_serde(
                 members in prop::collection::vec((key(), value()), 0..6),
                 pretty: bool,
+                step in 1usize..40,
             ) {
                 let body = body(members, pretty);
-                let (fast, slow) = fast_and_slow(&body, [&["id"], &["type"], &["event_id"]]);
+                let paths: [&[&str]; 3] = [&["id"], &["type"], &["event_id"]];
+                let (fast, slow) = fast_and_slow(&body, paths);
                 prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
+                windowed(&body, paths, step)?;
             }
         }
     }

@@ -305,3 +305,120 @@ fn a_header_phase_result_is_only_finished_by_its_own_verifier() {
     let pending = gh.check_headers(&req).unwrap();
     assert!(gh.verify_body(pending, body).is_ok());
 }
+
+/// A body longer than the block `verify_body` hashes alongside the metadata
+/// scan (64 KiB), with the fields before, inside and after long values.
+fn long_body(len: usize, escaped_key: bool) -> Vec<u8> {
+    let pad = |n: usize| "p".repeat(n);
+    let mut b = format!(
+        r#"{{"token":"x","big":"{}","event":{{"text":"{}","nested":[{{"a":"{}"}}],"type":"t"}},"type":"x.y","#,
+        pad(70_000),
+        pad(65_000),
+        pad(1_000)
+    );
+    if escaped_key {
+        b.push_str(r#""k\"ey":1,"#);
+    }
+    b.push_str(r#""list":["#);
+    while b.len() < len {
+        b.push_str(r#"{"n":12345,"s":"ssssssssssssssssssss"},"#);
+    }
+    b.push_str(
+        r#"{}],"event_id":"Ev1","id":"evt_1","webhookTimestamp":1700000000000,"tail":"end"}"#,
+    );
+    b.into_bytes()
+}
+
+#[test]
+fn long_bodies_give_what_a_digest_gives() {
+    for (len, escaped_key) in [(200_000, false), (70_000, false), (300_000, true)] {
+        let body = long_body(len, escaped_key);
+        for (scheme, secret) in streaming() {
+            let name = scheme.provider().to_owned();
+            let signed = scheme
+                .sign(
+                    secret,
+                    &body,
+                    &SignParams {
+                        timestamp: Some(NOW),
+                        id: Some("msg_1"),
+                        event: Some("push"),
+                        ..SignParams::default()
+                    },
+                )
+                .unwrap();
+            let v = verifier(scheme, &[Key::new(secret).unwrap()]);
+            let req = RequestParts::new(&signed.headers);
+            let whole = v
+                .verify(&req, &body)
+                .unwrap_or_else(|e| panic!("{name}, {len}: {e}"));
+            let got = digested(&v, &req, &body, 16 * 1024).unwrap().unwrap();
+            assert_eq!(whole, got, "{name}, {len}");
+            if name == "slack" {
+                assert_eq!(whole.id(), Some("Ev1"));
+                assert_eq!(whole.event_type(), Some("t"));
+            }
+            if name == "stripe" {
+                assert_eq!(whole.id(), Some("evt_1"));
+                assert_eq!(whole.event_type(), Some("x.y"));
+            }
+            // One byte changed anywhere, around the block edges included:
+            // refused the same way.
+            for at in [
+                0,
+                1,
+                65_535,
+                65_536,
+                65_537,
+                131_072,
+                len / 2,
+                body.len() - 1,
+            ] {
+                let mut bad = body.clone();
+                bad[at] ^= 1;
+                let err = v.verify(&req, &bad).unwrap_err();
+                assert_eq!(err.code(), "signature_mismatch", "{name}, byte {at}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_long_body_signed_with_a_later_key_is_found() {
+    let body = long_body(100_000, false);
+    let old = Key::new("old-secret").unwrap().label("old");
+    let new = Key::new("new-secret").unwrap().label("new");
+    let v = verifier(providers::slack(), &[old, new]);
+    for (secret, label) in [("old-secret", "old"), ("new-secret", "new")] {
+        let signed = providers::slack()
+            .sign(
+                secret,
+                &body,
+                &SignParams {
+                    timestamp: Some(NOW),
+                    ..SignParams::default()
+                },
+            )
+            .unwrap();
+        let d = v
+            .verify(&RequestParts::new(&signed.headers), &body)
+            .unwrap();
+        assert_eq!((d.key(), d.id()), (label, Some("Ev1")));
+    }
+    let signed = providers::slack()
+        .sign(
+            "other",
+            &body,
+            &SignParams {
+                timestamp: Some(NOW),
+                ..SignParams::default()
+            },
+        )
+        .unwrap();
+    let err = v
+        .verify(&RequestParts::new(&signed.headers), &body)
+        .unwrap_err();
+    assert_eq!(err.code(), "signature_mismatch");
+    // Both keys were tried (the first alongside the scan, and only there).
+    assert_eq!(err.diagnosis().keys_tried, 2);
+}

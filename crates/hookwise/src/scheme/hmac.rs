@@ -14,7 +14,8 @@ use super::asym::{self, PublicKeyEncoding};
 use super::inline::{Inline, SmallStr};
 use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG, tags_equal};
 use super::{
-    Pending, PreparedKey, SignParams, SignedRequest, body_fields, secret_bytes, static_name,
+    Pending, PreparedKey, SignParams, SignedRequest, body_fields, body_fields_fast, secret_bytes,
+    static_name,
 };
 use crate::delivery::ReplayFrom;
 use crate::headers::Lookup;
@@ -562,11 +563,23 @@ impl HmacScheme {
         let set = &self.sets[p.set];
         let payload = if p.form { form_payload(body) } else { None };
         let mut tag = [0u8; MAX_TAG];
+        // A long body: the first key is tried alongside the metadata scan.
+        let mut tried = None;
+        if body.len() > FUSED_BLOCK {
+            match self.verify_fused(p, body, keys, now, tolerance) {
+                Fused::Done(result) => return result,
+                Fused::Tried(pos) => tried = Some(pos),
+                Fused::No => {}
+            }
+        }
         let mut keys_tried = 0;
         let mut matched: Option<usize> = None;
         let mut sig_bytes: &[u8] = &[];
-        for key in keys.iter().filter(|k| k.active_at(now)) {
+        for (pos, key) in keys.iter().enumerate().filter(|(_, k)| k.active_at(now)) {
             keys_tried += 1;
+            if tried == Some(pos) {
+                continue; // hashed with the scan above, and it did not match
+            }
             if let Some(pk) = &key.public {
                 // Public-key signatures: the set's own algorithm, or the list's second version.
                 let sigs = &p.asym_signatures;
@@ -596,6 +609,57 @@ impl HmacScheme {
             tolerance,
             matched.map(|k| (k, sig_bytes)),
             keys_tried,
+            || body_fields(body, [&set.id, &self.event, &set.timestamp]),
+        )
+    }
+
+    /// For a long body whose metadata the scan has to look for (Slack's
+    /// `event_id` comes after the whole `event`), the first key's HMAC fed
+    /// block by block just ahead of the scan ([`HashAhead`]), so that the scan
+    /// reads each block from cache rather than the whole body again from memory.
+    #[inline(never)]
+    fn verify_fused(
+        &self,
+        p: &Pending,
+        body: &[u8],
+        keys: &[PreparedKey],
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Fused {
+        let set = &self.sets[p.set];
+        let sources = [&set.id, &self.event, &set.timestamp];
+        if !self.streams(p) || !sources.iter().any(|s| matches!(s, Source::Body(_))) {
+            return Fused::No;
+        }
+        let first = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.active_at(now) && k.public.is_none())
+            .find_map(|(pos, k)| Some((pos, k.mac(set.algorithm)?)));
+        let Some((pos, mac)) = first else {
+            return Fused::No;
+        };
+        let mut m = mac.clone();
+        let prefix = &self.template[..self.template.len() - 1];
+        Self::feed_parts(prefix, p, &[], None, &mut |b| m.update(b));
+        let mut ahead = HashAhead {
+            body,
+            fed: 0,
+            mac: &mut m,
+        };
+        let fields = body_fields_fast(body, sources, &mut ahead);
+        let fed = ahead.fed;
+        m.update(&body[fed..]);
+        let mut tag = [0u8; MAX_TAG];
+        let n = m.finalize_into(&mut tag);
+        let Some(sig) = matching_tag(&p.signatures, &tag[..n]) else {
+            return Fused::Tried(pos);
+        };
+        let matched = Some((keys[pos].index, sig));
+        Fused::Done(
+            self.conclude(p, body, keys, now, tolerance, matched, 1, || {
+                fields.unwrap_or_else(|| body_fields(body, sources))
+            }),
         )
     }
 
@@ -670,21 +734,34 @@ impl HmacScheme {
                 break;
             }
         }
-        self.conclude(p, body, keys, now, tolerance, matched, st.keys_tried)
+        let set = &self.sets[p.set];
+        let fields = || body_fields(body, [&set.id, &self.event, &set.timestamp]);
+        self.conclude(
+            p,
+            body,
+            keys,
+            now,
+            tolerance,
+            matched,
+            st.keys_tried,
+            fields,
+        )
     }
 
     /// The end of the body phase: the rejection when nothing matched, or the
-    /// body's metadata and the delivery.
+    /// body's metadata (`fields`, unless the fast scan has read it already)
+    /// and the delivery.
     #[allow(clippy::too_many_arguments)]
-    fn conclude(
+    fn conclude<'b>(
         &self,
         p: &Pending,
-        body: &[u8],
+        body: &'b [u8],
         keys: &[PreparedKey],
         now: i64,
         tolerance: &Tolerance,
         matched: Option<(usize, &[u8])>,
         keys_tried: usize,
+        fields: impl FnOnce() -> [Option<Cow<'b, str>>; 3],
     ) -> Result<Delivery, Rejection> {
         let set = &self.sets[p.set];
         let Some((key_index, sig_bytes)) = matched else {
@@ -697,8 +774,7 @@ impl HmacScheme {
             }
             return Err(r);
         };
-        let fields = body_fields(body, [&set.id, &self.event, &set.timestamp]);
-        let [id_b, event_b, ts_b] = fields;
+        let [id_b, event_b, ts_b] = fields();
         let mut timestamp = p.timestamp;
         if let Source::Body(_) = &set.timestamp {
             let raw = ts_b.ok_or_else(|| {
@@ -830,6 +906,41 @@ impl HmacScheme {
 }
 
 /// The body's HMAC, computed as the body arrives: one state per active key.
+/// What [`HmacScheme::verify_fused`] did.
+enum Fused {
+    /// The first key matched: the delivery (or a rejection after the MAC).
+    Done(Result<Delivery, Rejection>),
+    /// The key at this position was tried and did not match.
+    Tried(usize),
+    /// Not a case for it; nothing was hashed.
+    No,
+}
+
+/// Bodies longer than this have their first key's HMAC computed alongside
+/// the metadata scan, this many bytes at a time ([`HashAhead`]).
+const FUSED_BLOCK: usize = 16 * 1024;
+
+/// Feeds the body to a MAC one block ahead of the metadata scan, so the scan
+/// reads bytes the hash has just brought into cache. The MAC sees every byte
+/// once and in order whatever the scan asks: the caller feeds what is left.
+struct HashAhead<'b, 'm> {
+    body: &'b [u8],
+    fed: usize,
+    mac: &'m mut KeyedMac,
+}
+
+impl crate::json::Ahead for HashAhead<'_, '_> {
+    #[inline]
+    fn limit(&mut self, i: usize, len: usize) -> usize {
+        if i >= self.fed && self.fed < self.body.len() {
+            let end = i.saturating_add(FUSED_BLOCK).min(self.body.len());
+            self.mac.update(&self.body[self.fed..end]);
+            self.fed = end;
+        }
+        self.fed.max(i).min(len)
+    }
+}
+
 pub(crate) struct Streaming {
     /// (position in the key list, keyed state fed so far).
     states: Vec<(usize, KeyedMac)>,

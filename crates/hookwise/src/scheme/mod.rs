@@ -416,17 +416,29 @@ pub(crate) fn static_name(provider: &str) -> &'static str {
         .unwrap_or("this sender")
 }
 
+/// The JSON paths of the body-sourced fields (empty for the others).
+fn body_paths(sources: [&Source; 3]) -> [&[Cow<'static, str>]; 3] {
+    sources.map(|s| match s {
+        Source::Body(p) => &p[..],
+        _ => &[],
+    })
+}
+
 /// Reads the body-sourced fields in one pass.
 pub(crate) fn body_fields<'a>(body: &'a [u8], sources: [&Source; 3]) -> [Option<Cow<'a, str>>; 3] {
-    fn path(s: &Source) -> &[Cow<'static, str>] {
-        match s {
-            Source::Body(p) => p,
-            _ => &[],
-        }
-    }
-    let (a, b, c) = (path(sources[0]), path(sources[1]), path(sources[2]));
-    if a.is_empty() && b.is_empty() && c.is_empty() {
+    let paths = body_paths(sources);
+    if paths.iter().all(|p| p.is_empty()) {
         return [None, None, None];
     }
-    crate::json::extract(body, [a, b, c])
+    crate::json::extract(body, paths)
+}
+
+/// [`body_fields`] by the fast scan alone, calling `ahead` as it reads
+/// (`None`: the body needs the full parse, which [`body_fields`] does).
+pub(crate) fn body_fields_fast<'a>(
+    body: &'a [u8],
+    sources: [&Source; 3],
+    ahead: &mut impl crate::json::Ahead,
+) -> Option<[Option<Cow<'a, str>>; 3]> {
+    crate::json::extract_fast(body, body_paths(sources), ahead)
 }
