@@ -11,8 +11,9 @@ use std::fmt;
 /// the sender named it, which for some senders (GitHub, Shopify) travels in an
 /// unsigned header ([`Delivery::id_is_signed`] tells).
 ///
-/// The replay key, the id and the event type share one allocation (the key
-/// usually contains the id): a `Delivery` is built on every request.
+/// The replay key, the id and the event type share one piece of text, kept
+/// inline when it fits (the usual case: no allocation), else in one heap
+/// allocation: a `Delivery` is built on every request.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Delivery {
     provider: Cow<'static, str>,
@@ -20,10 +21,82 @@ pub struct Delivery {
     timestamp: Option<i64>,
     id_is_signed: bool,
     /// The replay key, then the id unless the key contains it, then the event type.
-    text: String,
+    text: Text,
     replay_end: usize,
     id: Option<(usize, usize)>,
     event: Option<(usize, usize)>,
+}
+
+/// Room for the usual replay key, id and event type together
+/// (`stripe:evt_…` + `payment_intent.succeeded`, `github:sig:<32 hex>` + a
+/// UUID + `pull_request_review_comment`).
+const INLINE: usize = 111;
+
+/// A delivery's text: inline up to [`INLINE`] bytes, else on the heap.
+#[derive(Clone)]
+enum Text {
+    Inline(arrayvec::ArrayString<INLINE>),
+    Heap(Box<str>),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Inline(s) => s,
+            Self::Heap(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+/// The pieces of a delivery's text, in the order they are written.
+struct Parts<'a> {
+    provider: &'a str,
+    /// The id, when the replay key is made of it.
+    in_key: Option<&'a str>,
+    /// Otherwise the signature bits the replay key is made of.
+    bits: &'a [u8],
+    id: Option<&'a str>,
+    event: Option<&'a str>,
+}
+
+/// Where the replay key ends, and where the id and the event type are.
+type Spans = (usize, Option<(usize, usize)>, Option<(usize, usize)>);
+
+impl Parts<'_> {
+    /// Writes the text onto `out` (which has room for all of it).
+    fn write(&self, out: &mut impl fmt::Write) -> Spans {
+        let mut at = 0;
+        let mut put = |s: &str| {
+            let _ = out.write_str(s);
+            at += s.len();
+            (at - s.len(), at)
+        };
+        put(self.provider);
+        put(":");
+        let mut id_at = None;
+        if let Some(id) = self.in_key {
+            id_at = Some(put(id));
+        } else {
+            put("sig:");
+            let mut hex = arrayvec::ArrayString::<32>::new();
+            crate::scheme::inline::push_hex(&mut hex, self.bits);
+            put(&hex);
+        }
+        let replay_end = put("").1;
+        if let (None, Some(id)) = (self.in_key, self.id) {
+            id_at = Some(put(id));
+        }
+        let event_at = self.event.map(&mut put);
+        (replay_end, id_at, event_at)
+    }
 }
 
 /// Where a delivery's replay key comes from.
@@ -37,7 +110,7 @@ pub(crate) enum ReplayFrom<'a> {
 }
 
 impl Delivery {
-    /// Builds the metadata with one allocation for all its text.
+    /// Builds the metadata, its text inline when it fits.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         provider: Cow<'static, str>,
@@ -65,27 +138,23 @@ impl Delivery {
         } else {
             id.map_or(0, str::len)
         };
-        let mut text = String::with_capacity(key_len + extra_id + event.map_or(0, str::len));
-        text.push_str(&provider);
-        text.push(':');
-        let mut id_at = None;
-        if let Some(id) = in_key {
-            id_at = Some((text.len(), text.len() + id.len()));
-            text.push_str(id);
+        let len = key_len + extra_id + event.map_or(0, str::len);
+        let parts = Parts {
+            provider: &provider,
+            in_key,
+            bits,
+            id,
+            event,
+        };
+        let (text, (replay_end, id_at, event_at)) = if len <= INLINE {
+            let mut s = arrayvec::ArrayString::new();
+            let at = parts.write(&mut s);
+            (Text::Inline(s), at)
         } else {
-            text.push_str("sig:");
-            crate::scheme::inline::push_hex(&mut text, bits);
-        }
-        let replay_end = text.len();
-        if let (None, Some(id)) = (in_key, id) {
-            id_at = Some((text.len(), text.len() + id.len()));
-            text.push_str(id);
-        }
-        let event = event.map(|e| {
-            let at = (text.len(), text.len() + e.len());
-            text.push_str(e);
-            at
-        });
+            let mut s = String::with_capacity(len);
+            let at = parts.write(&mut s);
+            (Text::Heap(s.into_boxed_str()), at)
+        };
         Self {
             provider,
             key,
@@ -94,7 +163,7 @@ impl Delivery {
             text,
             replay_end,
             id: id_at,
-            event,
+            event: event_at,
         }
     }
 
@@ -105,7 +174,7 @@ impl Delivery {
 
     /// The delivery id as the sender named it, if any.
     pub fn id(&self) -> Option<&str> {
-        self.id.map(|(a, b)| &self.text[a..b])
+        self.id.map(|(a, b)| &self.text.as_str()[a..b])
     }
 
     /// Whether [`Delivery::id`] is covered by the signature.
@@ -120,7 +189,7 @@ impl Delivery {
 
     /// The event type, if the sender says (e.g. `push`, `payment_intent.succeeded`).
     pub fn event_type(&self) -> Option<&str> {
-        self.event.map(|(a, b)| &self.text[a..b])
+        self.event.map(|(a, b)| &self.text.as_str()[a..b])
     }
 
     /// The key that matched (its label, or `key-<index>`).
@@ -130,7 +199,7 @@ impl Delivery {
 
     /// The replay-store key: `<provider>:<signed id>` or `<provider>:sig:<hash>`.
     pub fn replay_key(&self) -> &str {
-        &self.text[..self.replay_end]
+        &self.text.as_str()[..self.replay_end]
     }
 }
 
@@ -177,7 +246,26 @@ mod tests {
         assert_eq!(d.event_type(), Some("charge.succeeded"));
         assert_eq!(d.timestamp(), Some(5));
         assert!(d.id_is_signed());
-        assert_eq!(d.text.len(), d.text.capacity());
+        assert!(matches!(d.text, Text::Inline(_)));
+    }
+
+    #[test]
+    fn text_too_long_to_keep_inline_goes_to_the_heap_whole() {
+        let id = "i".repeat(INLINE);
+        for (id, event) in [(&id[..], Some("push")), (&id[..INLINE - 7], Some("e"))] {
+            let d = d(Some(id), false, event, ReplayFrom::Signature(&[7; 20]));
+            let key = format!("stripe:sig:{}", "07".repeat(16));
+            assert_eq!(d.replay_key(), key);
+            assert_eq!((d.id(), d.event_type()), (Some(id), event));
+            let len = key.len() + id.len() + event.map_or(0, str::len);
+            assert_eq!(matches!(d.text, Text::Heap(_)), len > INLINE, "{len}");
+        }
+        // Right at the edge: inline, and whole.
+        let id = "j".repeat(INLINE - "stripe:".len() - 1);
+        let d = d(Some(&id), true, Some("e"), ReplayFrom::Id);
+        assert!(matches!(d.text, Text::Inline(_)));
+        assert_eq!((d.id(), d.event_type()), (Some(&id[..]), Some("e")));
+        assert_eq!(d.replay_key(), format!("stripe:{id}"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! never concatenated into a new buffer.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
 
@@ -567,9 +568,8 @@ impl HmacScheme {
         let mut tried = None;
         if body.len() > FUSED_BLOCK {
             match self.verify_fused(p, body, keys, now, tolerance) {
-                Fused::Done(result) => return result,
-                Fused::Tried(pos) => tried = Some(pos),
-                Fused::No => {}
+                ControlFlow::Break(result) => return result,
+                ControlFlow::Continue(pos) => tried = pos,
             }
         }
         let mut keys_tried = 0;
@@ -617,6 +617,9 @@ impl HmacScheme {
     /// `event_id` comes after the whole `event`), the first key's HMAC fed
     /// block by block just ahead of the scan ([`HashAhead`]), so that the scan
     /// reads each block from cache rather than the whole body again from memory.
+    ///
+    /// `Break` with the result when that key matched; else `Continue` with
+    /// the position of the key tried (`None`: not a case for it, nothing hashed).
     #[inline(never)]
     fn verify_fused(
         &self,
@@ -625,11 +628,11 @@ impl HmacScheme {
         keys: &[PreparedKey],
         now: i64,
         tolerance: &Tolerance,
-    ) -> Fused {
+    ) -> ControlFlow<Result<Delivery, Rejection>, Option<usize>> {
         let set = &self.sets[p.set];
         let sources = [&set.id, &self.event, &set.timestamp];
         if !self.streams(p) || !sources.iter().any(|s| matches!(s, Source::Body(_))) {
-            return Fused::No;
+            return ControlFlow::Continue(None);
         }
         let first = keys
             .iter()
@@ -637,7 +640,7 @@ impl HmacScheme {
             .filter(|(_, k)| k.active_at(now) && k.public.is_none())
             .find_map(|(pos, k)| Some((pos, k.mac(set.algorithm)?)));
         let Some((pos, mac)) = first else {
-            return Fused::No;
+            return ControlFlow::Continue(None);
         };
         let mut m = mac.clone();
         let prefix = &self.template[..self.template.len() - 1];
@@ -653,10 +656,10 @@ impl HmacScheme {
         let mut tag = [0u8; MAX_TAG];
         let n = m.finalize_into(&mut tag);
         let Some(sig) = matching_tag(&p.signatures, &tag[..n]) else {
-            return Fused::Tried(pos);
+            return ControlFlow::Continue(Some(pos));
         };
         let matched = Some((keys[pos].index, sig));
-        Fused::Done(
+        ControlFlow::Break(
             self.conclude(p, body, keys, now, tolerance, matched, 1, || {
                 fields.unwrap_or_else(|| body_fields(body, sources))
             }),
@@ -906,16 +909,6 @@ impl HmacScheme {
 }
 
 /// The body's HMAC, computed as the body arrives: one state per active key.
-/// What [`HmacScheme::verify_fused`] did.
-enum Fused {
-    /// The first key matched: the delivery (or a rejection after the MAC).
-    Done(Result<Delivery, Rejection>),
-    /// The key at this position was tried and did not match.
-    Tried(usize),
-    /// Not a case for it; nothing was hashed.
-    No,
-}
-
 /// Bodies longer than this have their first key's HMAC computed alongside
 /// the metadata scan, this many bytes at a time ([`HashAhead`]).
 const FUSED_BLOCK: usize = 16 * 1024;

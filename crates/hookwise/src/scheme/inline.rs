@@ -244,8 +244,9 @@ static HEX: [u8; 256] = {
     t
 };
 
-/// Writes `bytes` as lowercase hex onto `out`.
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+/// Writes `bytes` as lowercase hex onto `out` (a `String`, or an
+/// `ArrayString` with room for it: what does not fit is left out).
+pub(crate) fn push_hex(out: &mut impl fmt::Write, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     // 32 bytes at a time through a stack buffer: one `push_str` per chunk
     // instead of a capacity check and a UTF-8 encoding per digit.
@@ -256,7 +257,7 @@ pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
             pair[1] = DIGITS[usize::from(b & 0x0f)];
         }
         // Only ASCII digits were written.
-        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).unwrap_or_default());
+        let _ = out.write_str(std::str::from_utf8(&buf[..2 * chunk.len()]).unwrap_or_default());
     }
 }
 
