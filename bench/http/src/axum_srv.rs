@@ -104,7 +104,10 @@ pub(crate) fn serve(variant: &str, addr: &str) -> Result<(), String> {
 /// `n` requests through the router in-process (`oneshot`, no sockets), cycling
 /// through 1000 signed 1 KiB deliveries: the fixed workload for callgrind.
 pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
-    let app = router(variant)?;
+    // `with_state` turns the handlers into routes (with their layers) once,
+    // as `axum::serve` does for each connection; a `Router` called as a
+    // service without it rebuilds the layered route on every request.
+    let app = router(variant)?.with_state(());
     let deliveries = common::deliveries(1000, 1024);
     let start = Instant::now();
     runtime()?.block_on(async move {

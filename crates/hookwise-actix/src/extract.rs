@@ -238,17 +238,7 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
 /// HTTP/1 decoder accepts them when it frames the body: the truncation check
 /// must see the same length.
 fn content_length(req: &HttpRequest) -> Option<u64> {
-    let v = req
-        .headers()
-        .get(header::CONTENT_LENGTH)?
-        .as_bytes()
-        .trim_ascii();
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    v.iter().try_fold(0u64, |n, d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
+    hookwise::parse_content_length(req.headers().get(header::CONTENT_LENGTH)?.as_bytes())
 }
 
 impl Started {

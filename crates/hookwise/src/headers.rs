@@ -51,6 +51,29 @@ impl Headers for http::HeaderMap {
     }
 }
 
+/// A `Content-Length` value as the adapters read it: ASCII digits (around
+/// spaces) that fit a `u64`, any number of leading zeros included (as
+/// actix-http and hyper frame such a body by the number); `None` otherwise
+/// (`+5`, `-1`, `1e3`, empty, or too large). Parsed from the bytes, with no
+/// UTF-8 view first.
+///
+/// ```
+/// use hookwise::parse_content_length;
+/// assert_eq!(parse_content_length(b"1024"), Some(1024));
+/// assert_eq!(parse_content_length(b" 0007 "), Some(7));
+/// assert_eq!(parse_content_length(b"+5"), None);
+/// assert_eq!(parse_content_length(b"18446744073709551616"), None);
+/// ```
+pub fn parse_content_length(value: &[u8]) -> Option<u64> {
+    let v = value.trim_ascii();
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    v.iter().try_fold(0u64, |n, d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
 /// [`Headers::lookup`] over `(name, value)` pairs whose names are all
 /// lowercase, as an `http` map keeps them (whatever case the sender wrote):
 /// names are compared byte for byte, which is a `memcmp` rather than a
@@ -187,6 +210,29 @@ impl<N: Into<String>, V: Into<Vec<u8>>> FromIterator<(N, V)> for HeaderList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_length_is_digits_that_fit() {
+        use super::parse_content_length as len;
+        assert_eq!(len(b"1024"), Some(1024));
+        assert_eq!(len(b"\t7 "), Some(7));
+        assert_eq!(len(b"0"), Some(0));
+        assert_eq!(len(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(len(b"0000000000000000000000100"), Some(100));
+        for bad in [
+            &b""[..],
+            b" ",
+            b"+5",
+            b"-1",
+            b"1e3",
+            b"12a",
+            b"1 2",
+            b"18446744073709551616",
+            b"\xff1",
+        ] {
+            assert_eq!(len(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn http_map_lookup_reports_duplicates() {

@@ -28,7 +28,7 @@ pub use crate::check::Check;
 pub use crate::clock::{Clock, FixedClock, SystemClock, Tolerance};
 pub use crate::delivery::Delivery;
 pub use crate::error::{ConfigError, Diagnosis, Reason, Rejection};
-pub use crate::headers::{HeaderList, Headers, Lookup, lookup_lowercase};
+pub use crate::headers::{HeaderList, Headers, Lookup, lookup_lowercase, parse_content_length};
 #[cfg(feature = "ip")]
 pub use crate::ip::IpAllowList;
 pub use crate::keys::{Key, Keyring};

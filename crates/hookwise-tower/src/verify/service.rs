@@ -273,11 +273,12 @@ fn handshake_response<ResBody: From<Bytes>>(
     res
 }
 
+/// The announced length (the first `Content-Length`; hyper refuses a request
+/// with two that differ). A walk over the few names, comparing a standard
+/// name by its tag, costs less than the map's hashed `get`.
 fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
+    let (_, v) = headers.iter().find(|(n, _)| *n == header::CONTENT_LENGTH)?;
+    hookwise::parse_content_length(v.as_bytes())
 }
 
 /// Whether the error, or one of its sources, is a [`LengthLimitError`] (ours,
