@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::asym::{self, PublicKeyEncoding};
 use super::inline::{Inline, SmallStr};
-use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG, tags_equal};
+use super::mac::{Algorithm, Encoding, KeyedMac, MAX_TAG, RunningMac, tags_equal};
 use super::{
     Pending, PreparedKey, SignParams, SignedRequest, body_fields, body_fields_fast, secret_bytes,
     static_name,
@@ -642,7 +642,7 @@ impl HmacScheme {
         let Some((pos, mac)) = first else {
             return ControlFlow::Continue(None);
         };
-        let mut m = mac.clone();
+        let mut m = mac.start();
         let prefix = &self.template[..self.template.len() - 1];
         Self::feed_parts(prefix, p, &[], None, &mut |b| m.update(b));
         let mut ahead = HashAhead {
@@ -705,7 +705,7 @@ impl HmacScheme {
             let Some(mac) = key.mac(set.algorithm) else {
                 continue;
             };
-            let mut m = mac.clone();
+            let mut m = mac.start();
             Self::feed_parts(prefix, p, &[], None, &mut |b| m.update(b));
             st.states.push((pos, m));
         }
@@ -919,7 +919,7 @@ const FUSED_BLOCK: usize = 16 * 1024;
 struct HashAhead<'b, 'm> {
     body: &'b [u8],
     fed: usize,
-    mac: &'m mut KeyedMac,
+    mac: &'m mut RunningMac,
 }
 
 impl crate::json::Ahead for HashAhead<'_, '_> {
@@ -936,7 +936,7 @@ impl crate::json::Ahead for HashAhead<'_, '_> {
 
 pub(crate) struct Streaming {
     /// (position in the key list, keyed state fed so far).
-    states: Vec<(usize, KeyedMac)>,
+    states: Vec<(usize, RunningMac)>,
     keys_tried: usize,
     fed: usize,
 }
