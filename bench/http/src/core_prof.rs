@@ -27,6 +27,7 @@ fn now() -> i64 {
     *NOW.get_or_init(|| hookwise::Clock::now_unix(&hookwise::SystemClock))
 }
 const ID: &str = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W";
+const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 struct Case {
     verifier: Verifier,
@@ -55,7 +56,7 @@ fn preset(name: &str) -> Result<(Scheme, &'static str, Vec<u8>), String> {
         ),
         "standard" => (
             providers::standard(),
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            STANDARD_SECRET,
             format!("{ID}.{}.", now()).into_bytes(),
         ),
         other => return Err(format!("unknown preset `{other}`")),
@@ -81,11 +82,7 @@ fn case(name: &str, size: usize) -> Result<Case, String> {
         .map_err(|e| e.to_string())?;
     let verifier = Verifier::builder(scheme)
         .secret(secret)
-        .and_then(|b| {
-            b.without_replay_store()
-                .max_body(usize::MAX)
-                .build()
-        })
+        .and_then(|b| b.without_replay_store().max_body(usize::MAX).build())
         .map_err(|e| e.to_string())?;
     let key: Vec<u8> = if name == "standard" {
         use base64::Engine as _;
@@ -214,6 +211,40 @@ pub(crate) fn ab(name: &str, size: usize) -> Result<(), String> {
         hw / raw,
         hw - raw,
         hm / raw
+    );
+    if name == "standard" {
+        crate_ab(&c, size)?;
+    }
+    Ok(())
+}
+
+/// The `standardwebhooks` crate against hookwise, both given the same
+/// `http::HeaderMap` (the crate's input type) and reading the system clock,
+/// in alternating blocks; best block of each.
+fn crate_ab(c: &Case, size: usize) -> Result<(), String> {
+    let wh = standardwebhooks::Webhook::new(STANDARD_SECRET).map_err(|e| e.to_string())?;
+    let crate_n = |n: usize| {
+        (0..n)
+            .filter(|_| wh.verify(black_box(&c.body), black_box(&c.map)).is_ok())
+            .count()
+    };
+    if crate_n(1) != 1 {
+        return Err("the standardwebhooks crate refuses the signed case".into());
+    }
+    let block = (5_000_000 / (size + 64)).clamp(3, 5_000);
+    let per = |t: Instant| t.elapsed().as_secs_f64() * 1e9 / block as f64;
+    let (mut cr, mut hm) = (f64::MAX, f64::MAX);
+    for _ in 0..15 {
+        let t = Instant::now();
+        black_box(crate_n(block));
+        cr = cr.min(per(t));
+        let t = Instant::now();
+        black_box(verify_map_n(c, block));
+        hm = hm.min(per(t));
+    }
+    println!(
+        "standard {size} B, both from an http::HeaderMap: standardwebhooks crate {cr:.1} ns, hookwise {hm:.1} ns, crate / hookwise {:.2}x",
+        cr / hm
     );
     Ok(())
 }

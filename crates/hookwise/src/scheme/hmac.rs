@@ -538,7 +538,7 @@ impl HmacScheme {
                 Part::FormPayloadOrBody => (payload.unwrap_or(body), true),
             };
             if let Some(dst) = buf.get_mut(n..n + bytes.len()).filter(|_| !is_body) {
-                dst.copy_from_slice(bytes);
+                copy_short(dst, bytes);
                 n += bytes.len();
                 continue;
             }
@@ -909,6 +909,39 @@ impl HmacScheme {
 }
 
 /// The body's HMAC, computed as the body arrives: one state per active key.
+/// `dst.copy_from_slice(src)` (same lengths) for the short parts before a
+/// body (`.`, a timestamp, an id): up to 16 bytes as two overlapping loads
+/// and stores, inline, instead of a call into libc's `memcpy` per part.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    let (Some(d8), Some(s8)) = (dst.get_mut(..n), src.get(..n)) else {
+        return;
+    };
+    match n {
+        0 => {}
+        1..=3 => {
+            // Written out: a byte loop may be turned back into a `memcpy` call.
+            d8[0] = s8[0];
+            d8[n / 2] = s8[n / 2];
+            d8[n - 1] = s8[n - 1];
+        }
+        4..=7 => {
+            let w = |b: &[u8]| <[u8; 4]>::try_from(b).unwrap_or_default();
+            let (head, tail) = (w(&s8[..4]), w(&s8[n - 4..]));
+            d8[..4].copy_from_slice(&head);
+            d8[n - 4..].copy_from_slice(&tail);
+        }
+        8..=16 => {
+            let w = |b: &[u8]| <[u8; 8]>::try_from(b).unwrap_or_default();
+            let (head, tail) = (w(&s8[..8]), w(&s8[n - 8..]));
+            d8[..8].copy_from_slice(&head);
+            d8[n - 8..].copy_from_slice(&tail);
+        }
+        _ => d8.copy_from_slice(s8),
+    }
+}
+
 /// Bodies longer than this have their first key's HMAC computed alongside
 /// the metadata scan, this many bytes at a time ([`HashAhead`]).
 const FUSED_BLOCK: usize = 16 * 1024;
@@ -1215,5 +1248,22 @@ impl HeaderSet {
     pub fn id(mut self, source: Source) -> Self {
         self.id = source;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn copy_short_copies_every_length() {
+        let src: Vec<u8> = (1..=40).collect();
+        for n in 0..=40 {
+            for at in [0, 3] {
+                let mut dst = [0u8; 48];
+                super::copy_short(&mut dst[at..at + n], &src[..n]);
+                let mut want = [0u8; 48];
+                want[at..at + n].copy_from_slice(&src[..n]);
+                assert_eq!(dst, want, "{n} at {at}");
+            }
+        }
     }
 }
