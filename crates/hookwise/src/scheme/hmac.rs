@@ -464,7 +464,7 @@ impl HmacScheme {
         // Id.
         if let Source::Header(name) = &set.id {
             match h.lookup(name) {
-                Lookup::One(v) => p.id = Some(utf8(v, name)?),
+                Lookup::One(v) => SmallStr::put(&mut p.id, utf8(v, name)?),
                 Lookup::Many => {
                     return Err(Rejection::new(
                         Reason::MalformedHeader,
@@ -1079,11 +1079,10 @@ pub(crate) fn one<'h>(
 }
 
 #[allow(clippy::ptr_arg)]
-fn utf8(v: &[u8], name: &Cow<'static, str>) -> Result<SmallStr, Rejection> {
+fn utf8<'v>(v: &'v [u8], name: &Cow<'static, str>) -> Result<&'v str, Rejection> {
     std::str::from_utf8(v)
         .ok()
         .filter(|s| !s.is_empty() && s.len() <= 256)
-        .map(SmallStr::new)
         .ok_or_else(|| {
             Rejection::new(
                 Reason::MalformedHeader,

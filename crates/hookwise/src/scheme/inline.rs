@@ -79,6 +79,20 @@ impl SmallStr {
         arrayvec::ArrayString::from(s).map_or_else(|_| Self::Heap(s.into()), Self::Inline)
     }
 
+    /// Stores `s` in `slot`, its bytes written straight into place: a
+    /// `SmallStr` built on the stack and then moved in was a 64-byte copy
+    /// read back right after its bytes were written (a store-forwarding
+    /// stall).
+    pub(crate) fn put(slot: &mut Option<Self>, s: &str) {
+        let put = slot.insert(Self::Inline(arrayvec::ArrayString::new()));
+        if let Self::Inline(a) = put {
+            if a.try_push_str(s).is_ok() {
+                return;
+            }
+        }
+        *put = Self::Heap(s.into());
+    }
+
     pub(crate) fn as_bytes(&self) -> &[u8] {
         self.as_str().as_bytes()
     }
@@ -471,6 +485,15 @@ mod tests {
         assert!(matches!(SmallStr::new(short), SmallStr::Inline(_)));
         assert!(matches!(SmallStr::new(&edge), SmallStr::Inline(_)));
         assert!(matches!(SmallStr::new(&long), SmallStr::Heap(_)));
+        for s in [short, &edge[..], &long[..]] {
+            let mut slot = Some(SmallStr::new("previous"));
+            SmallStr::put(&mut slot, s);
+            assert_eq!(slot.as_ref().map(SmallStr::as_str), Some(s));
+            assert_eq!(
+                matches!(slot, Some(SmallStr::Heap(_))),
+                matches!(SmallStr::new(s), SmallStr::Heap(_))
+            );
+        }
         for s in [short, edge.as_str(), long.as_str(), "é"] {
             assert_eq!(SmallStr::new(s).as_str(), s);
         }
