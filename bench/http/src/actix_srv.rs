@@ -141,6 +141,7 @@ pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
         let base = App::new().app_data(web::PayloadConfig::new(MAX_BODY));
         match variant {
             "actix-plain" => drive!(base.route(PATH, web::post().to(plain))),
+            "actix-hand" => drive!(base.route(PATH, web::post().to(hand))),
             "actix-hookwise" => drive!(
                 base.service(
                     web::resource(PATH)
