@@ -113,17 +113,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Webhook<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let started = start(req, payload);
-        Box::pin(async move {
-            let verified = started?.read().await?;
-            let payload = verified.decode::<T>()?;
-            let (body, delivery) = verified.admit().await?;
-            Ok(Self {
-                payload,
-                body,
-                delivery,
-            })
-        })
+        match start(req, payload) {
+            Ok(started) => Box::pin(started.run(
+                Verified::decode::<T>,
+                |payload, body, delivery| Self {
+                    payload,
+                    body,
+                    delivery,
+                },
+            )),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 }
 
@@ -132,11 +132,12 @@ impl FromRequest for RawWebhook {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let started = start(req, payload);
-        Box::pin(async move {
-            let (body, delivery) = started?.read().await?.admit().await?;
-            Ok(Self { body, delivery })
-        })
+        match start(req, payload) {
+            Ok(started) => {
+                Box::pin(started.run(|_| Ok(()), |(), body, delivery| Self { body, delivery }))
+            }
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 }
 
@@ -242,8 +243,17 @@ fn content_length(req: &HttpRequest) -> Option<u64> {
 }
 
 impl Started {
-    /// Reads the body under the limit and the deadline, then verifies it.
-    async fn read(mut self) -> Result<Verified, WebhookError> {
+    /// Reads the body under the limit and the deadline, verifies it, decodes
+    /// it (`decode`) and admits it, then builds the extractor (`done`). One
+    /// future for all of it: `async fn`s taking the request's state by value,
+    /// awaited one after another, were each built on the stack and moved
+    /// into their parent's (23 `memcpy` calls per request, ~3 % of the
+    /// server's CPU in a perf profile under load).
+    async fn run<P, X>(
+        mut self,
+        decode: impl FnOnce(&Verified) -> Result<P, WebhookError>,
+        done: impl FnOnce(P, Bytes, Delivery) -> X,
+    ) -> Result<X, WebhookError> {
         let verifier = self.config.verifier();
         let limit = verifier.max_body();
         // From a body's second chunk on, the header phase's result moves into
@@ -283,12 +293,16 @@ impl Started {
                 return Err(WebhookError::handshake(reply));
             }
         }
-        Ok(Verified {
+        let verified = Verified {
             req: self.req,
             config: self.config,
             body,
             delivery,
-        })
+        };
+        let payload = decode(&verified)?;
+        let admitted = verified.config.verifier().admit(&verified.delivery).await;
+        let (body, delivery) = verified.settle(admitted)?;
+        Ok(done(payload, body, delivery))
     }
 }
 
@@ -361,10 +375,14 @@ impl Verified {
         }
     }
 
-    /// Reserves the delivery in the replay store and leaves the reservation in
-    /// the request for [`WebhookReplay`](crate::WebhookReplay).
-    async fn admit(self) -> Result<(Bytes, Delivery), WebhookError> {
-        match self.config.verifier().admit(&self.delivery).await {
+    /// What the replay store said ([`hookwise::Verifier::admit`]): the
+    /// reservation is left in the request for
+    /// [`WebhookReplay`](crate::WebhookReplay).
+    fn settle(
+        self,
+        admitted: Result<Admission, Rejection>,
+    ) -> Result<(Bytes, Delivery), WebhookError> {
+        match admitted {
             Ok(Admission::Proceed(guard)) if guard.is_inert() => Ok((self.body, self.delivery)),
             Ok(Admission::Proceed(guard)) => {
                 let slot = self.req.extensions().get::<GuardSlot>().cloned();
