@@ -192,19 +192,31 @@ pub(crate) fn ab(name: &str, size: usize) -> Result<(), String> {
     }
     let per = |t: Instant| t.elapsed().as_secs_f64() * 1e9 / block as f64;
     let (mut raw, mut hw, mut hd, mut hm) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
+    // Every block must verify in full (a run that outlasted the timestamp
+    // window would time rejections).
+    let all = |ok: usize| {
+        if ok == block {
+            Ok(())
+        } else {
+            Err(format!("{} of {block} verifications failed", block - ok))
+        }
+    };
     for _ in 0..15 {
         let t = Instant::now();
-        black_box(verify_map_n(&c, block));
+        let ok = black_box(verify_map_n(&c, block));
         hm = hm.min(per(t));
+        all(ok)?;
         let t = Instant::now();
         black_box(headers_n(&c, block));
         hd = hd.min(per(t));
         let t = Instant::now();
-        black_box(raw_n(&c, block));
+        let ok = black_box(raw_n(&c, block));
         raw = raw.min(per(t));
+        all(ok)?;
         let t = Instant::now();
-        black_box(verify_n(&c, block));
+        let ok = black_box(verify_n(&c, block));
         hw = hw.min(per(t));
+        all(ok)?;
     }
     println!(
         "{name} {size} B: raw pre-keyed HMAC {raw:.1} ns, hookwise {hw:.1} ns, ratio {:.3}, fixed cost {:.1} ns (header phase alone {hd:.1} ns); from an http::HeaderMap {hm:.1} ns, ratio {:.3}",
@@ -236,11 +248,14 @@ fn crate_ab(c: &Case, size: usize) -> Result<(), String> {
     let (mut cr, mut hm) = (f64::MAX, f64::MAX);
     for _ in 0..15 {
         let t = Instant::now();
-        black_box(crate_n(block));
+        let ok = black_box(crate_n(block));
         cr = cr.min(per(t));
         let t = Instant::now();
-        black_box(verify_map_n(c, block));
+        let ok = ok.min(black_box(verify_map_n(c, block)));
         hm = hm.min(per(t));
+        if ok != block {
+            return Err("a verification failed during the comparison".into());
+        }
     }
     println!(
         "standard {size} B, both from an http::HeaderMap: standardwebhooks crate {cr:.1} ns, hookwise {hm:.1} ns, crate / hookwise {:.2}x",

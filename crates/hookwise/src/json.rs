@@ -314,7 +314,8 @@ fn scan_top<'a, S: AsRef<str>, A: Ahead, const N: usize>(
 fn skip_string<A: Ahead>(b: &[u8], i: usize, ahead: &mut A) -> Option<usize> {
     let mut j = i + 1;
     loop {
-        let lim = ahead.limit(j, b.len());
+        let lim = ahead.limit(j, b.len()).min(b.len());
+        (j < lim).then_some(())?;
         let k = match memchr::memchr(b'"', b.get(j..lim)?) {
             Some(k) => j + k,
             None if lim < b.len() => {
