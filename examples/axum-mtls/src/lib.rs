@@ -12,7 +12,7 @@
 //!   an IP allow-list, if you add one).
 //!
 //! The TLS server verifies the client certificate's **chain** against the
-//! client CA, but with [`allow_unauthenticated`](rustls::server::WebPkiClientVerifierBuilder::allow_unauthenticated):
+//! client CA, but with [`allow_unauthenticated`](rustls::server::ClientCertVerifierBuilder::allow_unauthenticated):
 //! a client without a certificate still completes the handshake, so the
 //! [`ClientCertPolicy`] — not the handshake — decides, and the sender gets a
 //! readable `403 {"error":"forbidden_certificate"}` instead of a TLS alert. A
