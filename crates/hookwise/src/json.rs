@@ -106,8 +106,8 @@ fn scan<'a, S: AsRef<str>, A: Ahead, const N: usize>(
     }
     // Then a forward scan of the members that stops as soon as everything is
     // found (strings jumped with memchr, nothing allocated but the results).
-    // Anything it does not handle (an escaped key, malformed JSON) falls back
-    // to serde_json, from scratch.
+    // Anything it does not handle (an escaped key, malformed JSON) is left to
+    // `parse` (serde_json, from scratch), which `extract` then runs.
     if top_level && scan_top(body, start, paths, out, ahead).is_some() {
         return Ok(());
     }

@@ -2,7 +2,7 @@
 //! scheme that signs the body last, any chunking gives exactly the delivery
 //! (or the rejection) that `verify_body` gives; the others say they cannot.
 
-use hookwise::scheme::SignParams;
+use hookwise::scheme::{SignParams, SignedRequest};
 use hookwise::{FixedClock, Key, RequestParts, Scheme, Verifier, providers};
 
 const NOW: i64 = 1_700_000_000;
@@ -52,6 +52,23 @@ fn body() -> Vec<u8> {
     b
 }
 
+/// `body` signed by `secret` at `NOW`, with an id and an event type for the
+/// schemes that sign or send them.
+fn sign(scheme: &Scheme, secret: &str, body: &[u8]) -> SignedRequest {
+    scheme
+        .sign(
+            secret,
+            body,
+            &SignParams {
+                timestamp: Some(NOW),
+                id: Some("msg_1"),
+                event: Some("push"),
+                ..SignParams::default()
+            },
+        )
+        .unwrap()
+}
+
 /// The digest fed `body` in chunks of `size` (0: one chunk).
 fn digested(
     v: &Verifier,
@@ -77,18 +94,7 @@ fn every_chunking_gives_what_verify_body_gives() {
     let body = body();
     for (scheme, secret) in streaming() {
         let name = scheme.provider().to_owned();
-        let signed = scheme
-            .sign(
-                secret,
-                &body,
-                &SignParams {
-                    timestamp: Some(NOW),
-                    id: Some("msg_1"),
-                    event: Some("push"),
-                    ..SignParams::default()
-                },
-            )
-            .unwrap();
+        let signed = sign(&scheme, secret, &body);
         let v = verifier(scheme, &[Key::new(secret).unwrap()]);
         let req = RequestParts::new(&signed.headers);
         let whole = v.verify(&req, &body).unwrap();
@@ -335,18 +341,7 @@ fn long_bodies_give_what_a_digest_gives() {
         let body = long_body(len, escaped_key);
         for (scheme, secret) in streaming() {
             let name = scheme.provider().to_owned();
-            let signed = scheme
-                .sign(
-                    secret,
-                    &body,
-                    &SignParams {
-                        timestamp: Some(NOW),
-                        id: Some("msg_1"),
-                        event: Some("push"),
-                        ..SignParams::default()
-                    },
-                )
-                .unwrap();
+            let signed = sign(&scheme, secret, &body);
             let v = verifier(scheme, &[Key::new(secret).unwrap()]);
             let req = RequestParts::new(&signed.headers);
             let whole = v
@@ -390,31 +385,13 @@ fn a_long_body_signed_with_a_later_key_is_found() {
     let new = Key::new("new-secret").unwrap().label("new");
     let v = verifier(providers::slack(), &[old, new]);
     for (secret, label) in [("old-secret", "old"), ("new-secret", "new")] {
-        let signed = providers::slack()
-            .sign(
-                secret,
-                &body,
-                &SignParams {
-                    timestamp: Some(NOW),
-                    ..SignParams::default()
-                },
-            )
-            .unwrap();
+        let signed = sign(&providers::slack(), secret, &body);
         let d = v
             .verify(&RequestParts::new(&signed.headers), &body)
             .unwrap();
         assert_eq!((d.key(), d.id()), (label, Some("Ev1")));
     }
-    let signed = providers::slack()
-        .sign(
-            "other",
-            &body,
-            &SignParams {
-                timestamp: Some(NOW),
-                ..SignParams::default()
-            },
-        )
-        .unwrap();
+    let signed = sign(&providers::slack(), "other", &body);
     let err = v
         .verify(&RequestParts::new(&signed.headers), &body)
         .unwrap_err();
