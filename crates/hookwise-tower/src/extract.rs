@@ -212,38 +212,58 @@ impl IntoResponse for WebhookRejection {
     }
 }
 
-/// Takes the delivery and the body out of a request that went through the layer.
-async fn verified(mut req: Request) -> Result<(Bytes, Delivery, bool), WebhookRejection> {
-    let delivery = req
-        .extensions_mut()
-        .remove::<Delivery>()
-        .ok_or(WebhookRejection {
+/// Takes the delivery and the body out of a request that went through the
+/// layer, and tells whether the body is a form (when `form` asks).
+///
+/// A plain function around an `async move` block, the request taken apart
+/// before it: the future holds the delivery and the body, not the whole
+/// request as well (axum boxes each handler's future, and this keeps it under
+/// the allocator's small-size limit; see BENCHMARKS.md).
+fn verified(
+    mut req: Request,
+    form: bool,
+) -> impl Future<Output = Result<(Bytes, Delivery, bool), WebhookRejection>> + Send {
+    let delivery = req.extensions_mut().remove::<Delivery>();
+    let is_form = form && is_form(req.headers());
+    let body = req.into_body();
+    async move {
+        let missing = || WebhookRejection {
             kind: Kind::MissingLayer,
-        })?;
-    let is_form = req
-        .headers()
+        };
+        // Without the layer the body is unread and unlimited: never read it.
+        if delivery.is_none() {
+            return Err(missing());
+        }
+        // The body is the `Bytes` the layer re-attached (a single frame, not
+        // copied), already held to the verifier's limit: axum's `DefaultBodyLimit`
+        // is not applied again, so a `max_body` above 2 MB works.
+        let (body, _) = crate::collect::collect(body, usize::MAX, || None)
+            .await
+            .map_err(|e| WebhookRejection {
+                kind: Kind::Body(
+                    StatusCode::BAD_REQUEST,
+                    match e {
+                        crate::collect::CollectError::Body(e) => e.to_string(),
+                        crate::collect::CollectError::TooLarge => "body too large".to_owned(),
+                    },
+                ),
+            })?;
+        // (Taken from the captured value here, not bound before the await:
+        // a binding would be a second copy of the delivery in the future.)
+        Ok((body, delivery.ok_or_else(missing)?, is_form))
+    }
+}
+
+/// Whether the request says its body is `application/x-www-form-urlencoded`.
+fn is_form(headers: &http::HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| {
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    // The body is the `Bytes` the layer re-attached (a single frame, not
-    // copied), already held to the verifier's limit: axum's `DefaultBodyLimit`
-    // is not applied again, so a `max_body` above 2 MB works.
-    let (body, _) = crate::collect::collect(req.into_body(), usize::MAX, || None)
-        .await
-        .map_err(|e| WebhookRejection {
-            kind: Kind::Body(
-                StatusCode::BAD_REQUEST,
-                match e {
-                    crate::collect::CollectError::Body(e) => e.to_string(),
-                    crate::collect::CollectError::TooLarge => "body too large".to_owned(),
-                },
-            ),
-        })?;
-    Ok((body, delivery, is_form))
+        })
 }
 
 impl<T, S> FromRequest<S> for Webhook<T>
@@ -253,30 +273,42 @@ where
 {
     type Rejection = WebhookRejection;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let (body, delivery, is_form) = verified(req).await?;
-        let payload = if is_form {
-            serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
-        } else {
-            serde_json::from_slice(&body).map_err(|e| e.to_string())
+    fn from_request(
+        req: Request,
+        _state: &S,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        let verified = verified(req, true);
+        async move {
+            let (body, delivery, is_form) = verified.await?;
+            let payload = if is_form {
+                serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
+            } else {
+                serde_json::from_slice(&body).map_err(|e| e.to_string())
+            }
+            .map_err(|e| WebhookRejection {
+                kind: Kind::InvalidPayload(e),
+            })?;
+            Ok(Self {
+                payload,
+                body,
+                delivery,
+            })
         }
-        .map_err(|e| WebhookRejection {
-            kind: Kind::InvalidPayload(e),
-        })?;
-        Ok(Self {
-            payload,
-            body,
-            delivery,
-        })
     }
 }
 
 impl<S: Send + Sync> FromRequest<S> for RawWebhook {
     type Rejection = WebhookRejection;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let (body, delivery, _) = verified(req).await?;
-        Ok(Self { body, delivery })
+    fn from_request(
+        req: Request,
+        _state: &S,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        let verified = verified(req, false);
+        async move {
+            let (body, delivery, _) = verified.await?;
+            Ok(Self { body, delivery })
+        }
     }
 }
 

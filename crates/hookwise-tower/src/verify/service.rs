@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
 use std::mem;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -118,7 +119,11 @@ where
         // may not be ready. Take it and leave the clone behind.
         let clone = self.inner.clone();
         let inner = mem::replace(&mut self.inner, clone);
-        ResponseFuture::new(Box::pin(verify(Arc::clone(&self.shared), req)), inner)
+        // The parts and the body are the future's own arguments: a `Request`
+        // argument taken apart inside would be held twice.
+        let (parts, body) = req.into_parts();
+        let verify = verify(Arc::clone(&self.shared), parts, body);
+        ResponseFuture::new(Box::pin(verify), inner)
     }
 }
 
@@ -126,7 +131,16 @@ where
 /// and the replay reservation, or the response to answer instead.
 pub(crate) type Verified<B, ResBody> = Result<(Request<B>, ReplayGuard), Response<ResBody>>;
 
-async fn verify<R, B, ResBody>(shared: Arc<Shared<R>>, req: Request<B>) -> Verified<B, ResBody>
+// A plain function returning an `async move` block rather than an `async fn`:
+// an `async fn` moves its arguments into locals of its own, and the future
+// then holds the parts twice (248 bytes more, which put it past the
+// allocator's small-size limit).
+#[allow(clippy::manual_async_fn)] // on purpose, as said above
+fn verify<R, B, ResBody>(
+    shared: Arc<Shared<R>>,
+    mut parts: http::request::Parts,
+    body: B,
+) -> impl Future<Output = Verified<B, ResBody>>
 where
     R: OnRejection<ResBody>,
     B: Body + From<Bytes> + Send + 'static,
@@ -134,130 +148,139 @@ where
     B::Error: Into<BoxError>,
     ResBody: From<Bytes>,
 {
-    let verifier = &shared.verifier;
-    let reject = |rejection: Rejection| {
-        rejection.trace(verifier.provider());
-        let mut res = shared.on_rejection.on_rejection(&rejection);
-        res.extensions_mut().insert(rejection);
-        res
-    };
-    let (mut parts, body) = req.into_parts();
-    // An answer sent before the whole body was read is the last one on an
-    // HTTP/1 connection: draining an unread (maybe huge, maybe endless) body is
-    // what the limits exist to avoid, and a client that reused the connection
-    // would fail its next request on it. `Connection: close` tells it so.
-    let http1 = parts.version <= http::Version::HTTP_11;
-    let closing = |mut res: Response<ResBody>| {
-        if http1 {
-            res.headers_mut()
-                .entry(header::CONNECTION)
-                .or_insert(HeaderValue::from_static("close"));
-        }
-        res
-    };
-    let unread = !body.is_end_stream();
-    let reject_unread = |rejection: Rejection| {
-        let res = reject(rejection);
-        if unread { closing(res) } else { res }
-    };
+    async move {
+        let verifier = &shared.verifier;
+        let reject = |rejection: Rejection| {
+            rejection.trace(verifier.provider());
+            let mut res = shared.on_rejection.on_rejection(&rejection);
+            res.extensions_mut().insert(rejection);
+            res
+        };
+        // An answer sent before the whole body was read is the last one on an
+        // HTTP/1 connection: draining an unread (maybe huge, maybe endless) body is
+        // what the limits exist to avoid, and a client that reused the connection
+        // would fail its next request on it. `Connection: close` tells it so.
+        let http1 = parts.version <= http::Version::HTTP_11;
+        let closing = |mut res: Response<ResBody>| {
+            if http1 {
+                res.headers_mut()
+                    .entry(header::CONNECTION)
+                    .or_insert(HeaderValue::from_static("close"));
+            }
+            res
+        };
+        let unread = !body.is_end_stream();
+        let reject_unread = |rejection: Rejection| {
+            let res = reject(rejection);
+            if unread { closing(res) } else { res }
+        };
 
-    // 0. Meta's unsigned subscription check, when enabled and configured.
-    if shared.handshakes {
-        if let Some(answer) = verifier.pre_handshake(&RequestParts::from(&parts)) {
-            return Err(answer.map(handshake_response).map_err(reject_unread)?);
+        // 0. Meta's unsigned subscription check, when enabled and configured.
+        if shared.handshakes {
+            if let Some(answer) = verifier.pre_handshake(&RequestParts::from(&parts)) {
+                return Err(answer.map(handshake_response).map_err(reject_unread)?);
+            }
         }
-    }
 
-    // 1. Headers (and the connection: address, client certificates), before a
-    //    single body byte is read.
-    let pending = {
-        let peer = (shared.peer_addr)(&parts.extensions);
-        let certs = parts.extensions.get::<PeerCertificates>();
-        verifier.check_headers(
-            &RequestParts::from(&parts)
-                .peer(peer)
-                .peer_certificates(certs),
-        )
-    }
-    .map_err(reject_unread)?;
+        // Steps 1-3 in a block of their own: what they hold across the body's
+        // await (the header phase's result, the timed collection) is dead before
+        // the replay step's, so the future keeps one or the other, not both.
+        let (bytes, delivery) = {
+            // 1. Headers (and the connection: address, client certificates), before a
+            //    single body byte is read.
+            let mut pending = {
+                let peer = (shared.peer_addr)(&parts.extensions);
+                let certs = parts.extensions.get::<PeerCertificates>();
+                verifier.check_headers(
+                    &RequestParts::from(&parts)
+                        .peer(peer)
+                        .peer_certificates(certs),
+                )
+            }
+            .map_err(reject_unread)?;
 
-    // 2. Size: by Content-Length (or an exact size hint) without reading, then
-    //    while streaming, under the deadline.
-    let max = verifier.max_body();
-    let max_u64 = u64::try_from(max).unwrap_or(u64::MAX);
-    let announced = content_length(&parts.headers).max(Some(body.size_hint().lower()));
-    if let Some(len) = announced.filter(|&len| len > max_u64) {
-        return Err(reject_unread(Rejection::new(
-            Reason::BodyTooLarge,
-            format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
-        )));
-    }
-    // From a body's second frame on, the header phase's result moves into a
-    // digest fed as the frames arrive (handed back if the scheme cannot).
-    let mut pending = pending;
-    let digest = || match verifier.body_digest(mem::take(&mut pending)) {
-        Ok(digest) => Some(digest),
-        Err(back) => {
-            pending = back;
-            None
-        }
-    };
-    let collected = tokio::time::timeout(verifier.body_timeout(), collect(body, max, digest)).await;
-    let (bytes, digest) = match collected {
-        Ok(Ok(collected)) => collected,
-        Ok(Err(CollectError::TooLarge)) => {
-            return Err(closing(reject(Rejection::new(
-                Reason::BodyTooLarge,
-                format!("body exceeds the limit of {max} bytes"),
-            ))));
-        }
-        Ok(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
-            return Err(closing(reject(Rejection::new(
-                Reason::BodyTooLarge,
-                format!("body exceeds the limit of {max} bytes"),
-            ))));
-        }
-        Ok(Err(CollectError::Body(e))) => {
-            return Err(closing(reject(Rejection::new(
-                Reason::BodyUnreadable,
-                format!("could not read the body: {e}"),
-            ))));
-        }
-        Err(_elapsed) => {
-            return Err(closing(reject(Rejection::new(
-                Reason::BodyTimeout,
-                format!(
-                    "body not received within {} ms",
-                    verifier.body_timeout().as_millis()
-                ),
-            ))));
-        }
-    };
+            // 2. Size: by Content-Length (or an exact size hint) without reading, then
+            //    while streaming, under the deadline.
+            let max = verifier.max_body();
+            let max_u64 = u64::try_from(max).unwrap_or(u64::MAX);
+            let announced = content_length(&parts.headers).max(Some(body.size_hint().lower()));
+            if let Some(len) = announced.filter(|&len| len > max_u64) {
+                return Err(reject_unread(Rejection::new(
+                    Reason::BodyTooLarge,
+                    format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
+                )));
+            }
+            // From a body's second frame on, the header phase's result moves into a
+            // digest fed as the frames arrive (handed back if the scheme cannot).
+            let digest = || match verifier.body_digest(mem::take(&mut pending)) {
+                Ok(digest) => Some(digest),
+                Err(back) => {
+                    pending = back;
+                    None
+                }
+            };
+            let collected =
+                tokio::time::timeout(verifier.body_timeout(), collect(body, max, digest)).await;
+            let (bytes, digest) = match collected {
+                Ok(Ok(collected)) => collected,
+                Ok(Err(CollectError::TooLarge)) => {
+                    return Err(closing(reject(Rejection::new(
+                        Reason::BodyTooLarge,
+                        format!("body exceeds the limit of {max} bytes"),
+                    ))));
+                }
+                Ok(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
+                    return Err(closing(reject(Rejection::new(
+                        Reason::BodyTooLarge,
+                        format!("body exceeds the limit of {max} bytes"),
+                    ))));
+                }
+                Ok(Err(CollectError::Body(e))) => {
+                    return Err(closing(reject(Rejection::new(
+                        Reason::BodyUnreadable,
+                        format!("could not read the body: {e}"),
+                    ))));
+                }
+                Err(_elapsed) => {
+                    return Err(closing(reject(Rejection::new(
+                        Reason::BodyTimeout,
+                        format!(
+                            "body not received within {} ms",
+                            verifier.body_timeout().as_millis()
+                        ),
+                    ))));
+                }
+            };
 
-    // 3. Signature, over the exact bytes.
-    let delivery = match digest {
-        Some(digest) => digest.verify(&bytes),
-        None => verifier.verify_body(pending, &bytes),
-    }
-    .map_err(reject)?;
+            // 3. Signature, over the exact bytes.
+            let delivery = match digest {
+                Some(digest) => digest.verify(&bytes),
+                None => verifier.verify_body(pending, &bytes),
+            }
+            .map_err(reject)?;
 
-    // 3b. A sender handshake, verified like any delivery, answered here.
-    if shared.handshakes {
-        if let Some(reply) = verifier.handshake(&RequestParts::from(&parts), &delivery, &bytes) {
-            #[cfg(feature = "tracing")]
-            tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
-            return Err(handshake_response(reply));
-        }
-    }
+            // 3b. A sender handshake, verified like any delivery, answered here.
+            if shared.handshakes {
+                if let Some(reply) =
+                    verifier.handshake(&RequestParts::from(&parts), &delivery, &bytes)
+                {
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
+                    return Err(handshake_response(reply));
+                }
+            }
+            (bytes, delivery)
+        };
 
-    // 4. Replay.
-    match verifier.admit(&delivery).await {
-        Ok(Admission::Proceed(guard)) => {
-            parts.extensions.insert(delivery);
-            Ok((Request::from_parts(parts, B::from(bytes)), guard))
+        // 4. Replay.
+        match verifier.admit(&delivery).await {
+            Ok(Admission::Proceed(guard)) => {
+                parts.extensions.insert(delivery);
+                Ok((Request::from_parts(parts, B::from(bytes)), guard))
+            }
+            Ok(Admission::Duplicate) => Err(duplicate(delivery)),
+            Err(rejection) => Err(reject(rejection)),
         }
-        Ok(Admission::Duplicate) => Err(duplicate(delivery)),
-        Err(rejection) => Err(reject(rejection)),
     }
 }
 
