@@ -13,7 +13,8 @@ use bytes::Bytes;
 use futures_core::Stream;
 use hookwise::replay::Admission;
 use hookwise::{
-    BodyBuffer, BodyDigest, Delivery, PeerCertificates, Reason, Rejection, RequestParts,
+    BodyBuffer, BodyDeadline, BodyDigest, Delivery, PeerCertificates, Reason, Rejection,
+    RequestParts,
 };
 use serde::de::DeserializeOwned;
 
@@ -274,13 +275,17 @@ impl Started {
             // In a block: the body and the delivery, once moved into `Verified`,
             // must not keep storage of their own across the replay step's await.
             let verified = {
-                let (body, digest) = match tokio::time::timeout(verifier.body_timeout(), read).await
-                {
-                    Ok(Ok(read)) => read,
+                // The timer is armed only if the body is not there at once.
+                let read = {
+                    let read = std::pin::pin!(read);
+                    BodyDeadline::new(verifier.body_timeout(), read).await
+                };
+                let (body, digest) = match read {
+                    Some(Ok(read)) => read,
                     // The body was cut off, is over the limit or too slow: what is
                     // left of it stays unread, so the connection ends with the answer.
-                    Ok(Err(rejection)) => return Err(reject(&self.config, rejection).closing()),
-                    Err(_elapsed) => {
+                    Some(Err(rejection)) => return Err(reject(&self.config, rejection).closing()),
+                    None => {
                         return Err(reject(
                             &self.config,
                             Rejection::new(

@@ -5,6 +5,7 @@
 mod body;
 mod check;
 mod clock;
+mod deadline;
 mod delivery;
 mod error;
 pub mod handshake;
@@ -26,6 +27,7 @@ mod verifier;
 pub use crate::body::BodyBuffer;
 pub use crate::check::Check;
 pub use crate::clock::{Clock, FixedClock, SystemClock, Tolerance};
+pub use crate::deadline::BodyDeadline;
 pub use crate::delivery::Delivery;
 pub use crate::error::{ConfigError, Diagnosis, Reason, Rejection};
 pub use crate::headers::{HeaderList, Headers, Lookup, lookup_lowercase, parse_content_length};

@@ -9,7 +9,9 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hookwise::replay::{Admission, ReplayGuard};
-use hookwise::{Delivery, PeerCertificates, Reason, Rejection, RequestParts, Verifier};
+use hookwise::{
+    BodyDeadline, Delivery, PeerCertificates, Reason, Rejection, RequestParts, Verifier,
+};
 use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body::Body;
 use http_body_util::LengthLimitError;
@@ -219,29 +221,32 @@ where
                     None
                 }
             };
-            let collected =
-                tokio::time::timeout(verifier.body_timeout(), collect(body, max, digest)).await;
+            // The timer is armed only if the body is not there at once.
+            let collected = {
+                let read = std::pin::pin!(collect(body, max, digest));
+                BodyDeadline::new(verifier.body_timeout(), read).await
+            };
             let (bytes, digest) = match collected {
-                Ok(Ok(collected)) => collected,
-                Ok(Err(CollectError::TooLarge)) => {
+                Some(Ok(collected)) => collected,
+                Some(Err(CollectError::TooLarge)) => {
                     return Err(closing(reject(Rejection::new(
                         Reason::BodyTooLarge,
                         format!("body exceeds the limit of {max} bytes"),
                     ))));
                 }
-                Ok(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
+                Some(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
                     return Err(closing(reject(Rejection::new(
                         Reason::BodyTooLarge,
                         format!("body exceeds the limit of {max} bytes"),
                     ))));
                 }
-                Ok(Err(CollectError::Body(e))) => {
+                Some(Err(CollectError::Body(e))) => {
                     return Err(closing(reject(Rejection::new(
                         Reason::BodyUnreadable,
                         format!("could not read the body: {e}"),
                     ))));
                 }
-                Err(_elapsed) => {
+                None => {
                     return Err(closing(reject(Rejection::new(
                         Reason::BodyTimeout,
                         format!(
