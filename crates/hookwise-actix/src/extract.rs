@@ -298,7 +298,7 @@ impl Started {
                 };
                 let delivery = match digest {
                     Some(digest) => digest.verify(&body),
-                    None => verifier.verify_body(self.pending, &body),
+                    None => verifier.verify_body(&mut self.pending, &body),
                 }
                 .map_err(|r| reject(&self.config, r))?;
                 if self.config.handshakes() {

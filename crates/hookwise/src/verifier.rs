@@ -1,5 +1,6 @@
 //! The verifier: a scheme, its keys, the clock, limits and the replay store.
 
+use std::borrow::BorrowMut;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -194,18 +195,27 @@ impl Verifier {
 
     /// Phase 2, over the exact body bytes.
     ///
+    /// `pending` is the header phase's result, given or lent (`&mut`): an
+    /// adapter that holds it in its future lends it, rather than copying its
+    /// few hundred bytes into the call.
+    ///
     /// # Errors
     /// [`Reason::SignatureMismatch`] and friends; [`Reason::Misconfigured`]
     /// for a `pending` this verifier's [`Verifier::check_headers`] did not
     /// produce.
-    pub fn verify_body(&self, mut pending: Pending, body: &[u8]) -> Result<Delivery, Rejection> {
+    pub fn verify_body(
+        &self,
+        mut pending: impl BorrowMut<Pending>,
+        body: &[u8],
+    ) -> Result<Delivery, Rejection> {
+        let pending = pending.borrow_mut();
         let i = &*self.inner;
-        self.own(&pending)?;
+        self.own(pending)?;
         // The clock as the headers were checked (the request's arrival): one
         // reading per request, and the key windows judged at arrival.
         let now = pending.now.unwrap_or_else(|| i.clock.now_unix());
         i.scheme
-            .verify_body(&mut pending, body, &i.keys, now, &i.tolerance)
+            .verify_body(pending, body, &i.keys, now, &i.tolerance)
     }
 
     /// Starts hashing the body while it arrives, for a request whose headers

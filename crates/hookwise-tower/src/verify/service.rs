@@ -260,7 +260,7 @@ where
             // 3. Signature, over the exact bytes.
             let delivery = match digest {
                 Some(digest) => digest.verify(&bytes),
-                None => verifier.verify_body(pending, &bytes),
+                None => verifier.verify_body(&mut pending, &bytes),
             }
             .map_err(reject)?;
 
