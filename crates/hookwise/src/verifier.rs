@@ -495,7 +495,10 @@ impl VerifierBuilder {
         self.max_body = bytes;
         self
     }
-    /// The deadline for receiving the whole body (default 10 s).
+    /// The deadline for receiving the whole body (default 10 s). The adapters
+    /// run it with [`BodyDeadline`](crate::BodyDeadline): it starts when the
+    /// body is found missing the second time, at most one scheduler round
+    /// after the handler's first poll.
     pub const fn body_timeout(mut self, d: Duration) -> Self {
         self.body_timeout = d;
         self
