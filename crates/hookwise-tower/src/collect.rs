@@ -115,6 +115,62 @@ mod tests {
         assert_eq!(&got[..], b"{\"a\":1}");
     }
 
+    /// Frames as given (data or trailers), then `None`; when `.1` is set,
+    /// polled again once `is_end_stream` says it has ended, it panics.
+    struct Frames(VecDeque<http_body::Frame<Bytes>>, bool);
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            assert!(
+                !(self.1 && self.0.is_empty()),
+                "polled after it said it had ended"
+            );
+            std::task::Poll::Ready(self.0.pop_front().map(Ok))
+        }
+        fn is_end_stream(&self) -> bool {
+            self.0.is_empty()
+        }
+    }
+
+    fn trailers() -> http_body::Frame<Bytes> {
+        let mut t = http::HeaderMap::new();
+        t.insert("x-t", http::HeaderValue::from_static("1"));
+        http_body::Frame::trailers(t)
+    }
+
+    #[tokio::test]
+    async fn a_body_that_ends_with_its_first_frame_is_not_polled_again() {
+        let frame = Bytes::from_static(b"12345678");
+        let body = Frames(
+            VecDeque::from([http_body::Frame::data(frame.clone())]),
+            true,
+        );
+        // Exactly the limit: accepted, the frame itself.
+        let (got, _) = collect(body, 8, || None).await.unwrap();
+        assert_eq!(got.as_ptr(), frame.as_ptr());
+    }
+
+    #[tokio::test]
+    async fn trailers_are_not_part_of_the_body() {
+        let data = |b: &'static [u8]| http_body::Frame::data(Bytes::from_static(b));
+        // Trailers after the data, before it, and between frames.
+        for frames in [
+            vec![data(b"abc"), trailers()],
+            vec![trailers(), data(b"abc")],
+            vec![data(b"a"), trailers(), data(b"bc")],
+        ] {
+            let (got, _) = collect(Frames(frames.into(), false), 3, || None)
+                .await
+                .unwrap();
+            assert_eq!(&got[..], b"abc");
+        }
+    }
+
     #[tokio::test]
     async fn the_digest_is_asked_for_at_a_second_frame_only() {
         use std::cell::Cell;

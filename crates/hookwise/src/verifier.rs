@@ -197,7 +197,8 @@ impl Verifier {
     ///
     /// `pending` is the header phase's result, given or lent (`&mut`): an
     /// adapter that holds it in its future lends it, rather than copying its
-    /// few hundred bytes into the call.
+    /// few hundred bytes into the call. Either way it is spent: what a lent
+    /// one holds afterwards is unspecified, and it must not be passed again.
     ///
     /// # Errors
     /// [`Reason::SignatureMismatch`] and friends; [`Reason::Misconfigured`]
@@ -498,7 +499,7 @@ impl VerifierBuilder {
     /// The deadline for receiving the whole body (default 10 s). The adapters
     /// run it with [`BodyDeadline`](crate::BodyDeadline): it starts when the
     /// body is found missing the second time, at most one scheduler round
-    /// after the handler's first poll.
+    /// after the body read's first poll.
     pub const fn body_timeout(mut self, d: Duration) -> Self {
         self.body_timeout = d;
         self
