@@ -319,7 +319,10 @@ impl Started {
             };
             let payload = decode(&verified)?;
             let admitted = verified.config.verifier().admit(&verified.delivery).await;
-            let (body, delivery) = verified.settle(admitted)?;
+            verified.settle(admitted)?;
+            // Moved out only now, once: `settle` takes the state by reference
+            // (by value it was a copy of its 320 bytes into the call).
+            let Verified { body, delivery, .. } = verified;
             Ok(done(payload, body, delivery))
         }
     }
@@ -397,12 +400,9 @@ impl Verified {
     /// What the replay store said ([`hookwise::Verifier::admit`]): the
     /// reservation is left in the request for
     /// [`WebhookReplay`](crate::WebhookReplay).
-    fn settle(
-        self,
-        admitted: Result<Admission, Rejection>,
-    ) -> Result<(Bytes, Delivery), WebhookError> {
+    fn settle(&self, admitted: Result<Admission, Rejection>) -> Result<(), WebhookError> {
         match admitted {
-            Ok(Admission::Proceed(guard)) if guard.is_inert() => Ok((self.body, self.delivery)),
+            Ok(Admission::Proceed(guard)) if guard.is_inert() => Ok(()),
             Ok(Admission::Proceed(guard)) => {
                 let slot = self.req.extensions().get::<GuardSlot>().cloned();
                 match slot {
@@ -416,12 +416,13 @@ impl Verified {
                             .insert(HeldGuard { _guard: guard });
                     }
                 }
-                Ok((self.body, self.delivery))
+                Ok(())
             }
             Ok(Admission::Duplicate) => {
                 tracing::debug!(target: "hookwise::replay", provider = self.delivery.provider(), replay_key = self.delivery.replay_key(), "duplicate of a processed delivery; handler not run");
+                // A copy of the delivery for the answer, on this path only.
                 Err(WebhookError::duplicate(
-                    self.delivery,
+                    self.delivery.clone(),
                     self.config.on_rejection_fn().cloned(),
                 ))
             }
