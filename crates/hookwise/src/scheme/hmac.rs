@@ -908,7 +908,6 @@ impl HmacScheme {
     }
 }
 
-/// The body's HMAC, computed as the body arrives: one state per active key.
 /// `dst.copy_from_slice(src)` (same lengths) for the short parts before a
 /// body (`.`, a timestamp, an id): up to 16 bytes as two overlapping loads
 /// and stores, inline, instead of a call into libc's `memcpy` per part.
@@ -967,6 +966,7 @@ impl crate::json::Ahead for HashAhead<'_, '_> {
     }
 }
 
+/// The body's HMAC, computed as the body arrives: one state per active key.
 pub(crate) struct Streaming {
     /// (position in the key list, keyed state fed so far).
     states: Vec<(usize, RunningMac)>,
