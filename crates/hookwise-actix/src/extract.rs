@@ -190,7 +190,8 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
             None => {}
         }
     }
-    let headers = FlatHeaders::new(req.headers());
+    let mut headers = FlatHeaders::empty(req.headers());
+    headers.fill();
     // The connection's facts: the socket peer (not `Forwarded`: trusted proxies
     // are the IP allow-list's business) and, under mutual TLS, the client
     // certificates that `HttpServer::on_connect` stored as connection data.

