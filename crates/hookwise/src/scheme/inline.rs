@@ -342,6 +342,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hex_tags_of_every_length_decode_and_one_bad_digit_anywhere_refuses() {
+        for len in 0..=MAX_TAG {
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| u8::try_from((i * 73 + 5) % 256).unwrap())
+                .collect();
+            let lower = hex::encode(&bytes);
+            for h in [lower.clone(), lower.to_uppercase()] {
+                let t = decode_tag(Encoding::Hex, h.as_bytes()).unwrap();
+                assert_eq!(t.as_slice(), &bytes[..], "{h}");
+                for pos in 0..h.len() {
+                    let mut bad = h.clone().into_bytes();
+                    bad[pos] = b'g';
+                    assert!(decode_tag(Encoding::Hex, &bad).is_none(), "{pos} of {h}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn hex_and_base64_decode_like_the_generic_decoders() {
         use base64::Engine as _;
         let samples: [&[u8]; 5] = [b"", b"\x00", b"\xff\x10abc", &[7u8; 32], &[0xa5; 64]];
