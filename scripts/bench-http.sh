@@ -15,7 +15,9 @@
 # p50/p99 come from `wrk --latency`. Every variant must answer 200 and run its
 # handler for every request: the handler count (GET /count) is checked against
 # wrk's request count. Each round runs every variant once (interleaved, so that
-# a noisy neighbour hits all of them alike); the table shows the median round.
+# a noisy neighbour hits all of them alike); the tables show the median and
+# the best round, and the paired section the per-round differences with a
+# 95 % confidence interval.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -139,6 +141,44 @@ for v in $VARIANTS; do
         printf "| %s | %.2f | %s | %s | %s |\n", v, $1, ratio, delta, all
     }'
 done
+
+# Paired rounds: each round runs every variant once, back to back, so the
+# difference between two variants within a round cancels what the machine did
+# to both. Mean difference over the rounds with a 95 % confidence interval
+# (Student's t): "ahead" or "behind" only when the interval excludes zero.
+if (( ROUNDS >= 2 )); then
+    echo
+    echo "## Paired rounds (server CPU µs/req, per-round difference, mean ± 95 % CI over $ROUNDS rounds)"
+    echo
+    echo "| framework | hookwise variant | compared with | mean Δ µs | 95 % CI | hookwise lower in | verdict |"
+    echo "|---|---|---|---:|---:|---:|---|"
+    for fw in axum actix; do
+        for h in $VARIANTS; do
+            [[ $h == "$fw"-hookwise* ]] || continue
+            for x in $VARIANTS; do
+                [[ $x == "$fw"-* && $x != "$fw"-hookwise* ]] || continue
+                awk -v h="$h" -v x="$x" -v fw="$fw" '
+                    $1 == h { a[$2] = $6 } $1 == x { b[$2] = $6 }
+                    END {
+                        n = 0; s = 0; lower = 0
+                        for (r in a) if (r in b) { d[++n] = a[r] - b[r]; s += d[n]; if (d[n] < 0) lower++ }
+                        if (n < 2) exit
+                        m = s / n; v = 0
+                        for (i = 1; i <= n; i++) v += (d[i] - m) ^ 2
+                        sd = sqrt(v / (n - 1))
+                        split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042", t, " ")
+                        q = (n - 1 <= 30) ? t[n - 1] : 1.96
+                        hw = q * sd / sqrt(n)
+                        if (x ~ /-plain$/) verdict = sprintf("adds %.2f to %.2f", m - hw, m + hw)
+                        else if (m + hw < 0) verdict = "hookwise ahead"
+                        else if (m - hw > 0) verdict = "hookwise behind"
+                        else verdict = "level (CI spans 0)"
+                        printf "| %s | %s | %s | %+.2f | ±%.2f | %d of %d | %s |\n", fw, h, x, m, hw, lower, n, verdict
+                    }' "$WORK/results"
+            done
+        done
+    done
+fi
 
 if [[ $RSS == 1 ]]; then
     "$BIN" emit-lua 1 "$RSS_SIZE" >"$WORK/big.lua"
