@@ -15,9 +15,9 @@
 # p50/p99 come from `wrk --latency`. Every variant must answer 200 and run its
 # handler for every request: the handler count (GET /count) is checked against
 # wrk's request count. Each round runs every variant once (interleaved, so that
-# a noisy neighbour hits all of them alike); the tables show the median and
-# the best round, and the paired section the per-round differences with a
-# 95 % confidence interval.
+# a noisy neighbour hits all of them alike; every other round in reverse
+# order); the tables show the median and the best round, and the paired
+# section the per-round differences with a 95 % confidence interval.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -104,8 +104,14 @@ run_variant() { # variant round
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), sha_ni: $(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $N distinct signed GitHub deliveries of $SIZE B; wrk -t1 -c$CONNS -d$DURATION (warm-up $WARMUP); server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU; $ROUNDS round(s)"
+# Every other round runs the variants in reverse order, so that a drift within
+# a round (the machine warming up, a neighbour arriving) does not always favour
+# the same ones: a variant's position is counterbalanced over the rounds.
+REVERSED=$(printf '%s\n' $VARIANTS | tac | tr '\n' ' ')
 for r in $(seq "$ROUNDS"); do
-    for v in $VARIANTS; do run_variant "$v" "$r"; done
+    order=$VARIANTS
+    (( r % 2 == 0 )) && order=$REVERSED
+    for v in $order; do run_variant "$v" "$r"; done
 done
 
 echo
