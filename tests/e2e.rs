@@ -412,13 +412,32 @@ async fn ip_forwarded_by_trusted_proxy(adapter: Adapter) {
     assert_eq!(a.status, 200, "{}", a.text());
     let other = Preset::Github
         .delivery()
-        .with("forwarded", "for=203.0.113.9;proto=https");
+        .with("x-forwarded-for", "203.0.113.9");
     let b = rx.send(&other).await;
     assert_eq!(b.status, 403, "{}", b.text());
     assert_eq!(b.error().as_deref(), Some("forbidden_address"));
     // Behind the proxy without a forwarding header, the proxy is the client.
     let c = rx.send(&Preset::Github.delivery()).await;
     assert_eq!(c.status, 403, "{}", c.text());
+    // A client's own `Forwarded`, which an X-Forwarded-For proxy passes
+    // through, is not believed.
+    let spoofed = Preset::Github
+        .delivery()
+        .with("forwarded", "for=192.30.252.7;proto=https");
+    let d = rx.send(&spoofed).await;
+    assert_eq!(d.status, 403, "{}", d.text());
+    assert_eq!(d.error().as_deref(), Some("forbidden_address"));
+
+    // Proxies that write `Forwarded` instead: that header alone is read.
+    let rx = adapter.start(&[
+        ("HOOKWISE_ALLOW_IPS", "192.30.252.0/22"),
+        ("HOOKWISE_TRUSTED_PROXIES", "127.0.0.1"),
+        ("HOOKWISE_FORWARDING_HEADER", "forwarded"),
+    ]);
+    let e = rx.send(&spoofed).await;
+    assert_eq!(e.status, 200, "{}", e.text());
+    let f = rx.send(&ok).await;
+    assert_eq!(f.status, 403, "{}", f.text());
 }
 
 macro_rules! per_key_preset {

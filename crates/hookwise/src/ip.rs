@@ -1,5 +1,5 @@
-//! IP allow-lists, with `X-Forwarded-For` / `Forwarded` honoured only from
-//! trusted proxies. Never sufficient alone: combine with a signature scheme
+//! IP allow-lists, with the forwarding header (`X-Forwarded-For`, or
+//! `Forwarded` when chosen) honoured only from trusted proxies. Never sufficient alone: combine with a signature scheme
 //! ([`crate::VerifierBuilder::require`]).
 
 use std::net::IpAddr;
@@ -25,6 +25,35 @@ const MAX_HOPS: usize = 32;
 pub struct IpAllowList {
     allowed: Vec<IpNet>,
     proxies: Vec<IpNet>,
+    header: ForwardingHeader,
+}
+
+/// The header your trusted proxies write the client's address into
+/// ([`IpAllowList::forwarding_header`]).
+///
+/// Only that one header is read; the other is ignored. A proxy that appends
+/// to one of them passes a client's own copy of the other through untouched,
+/// so believing whichever is present would let any client name its address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For: client, proxy1, …`, which nginx
+    /// (`$proxy_add_x_forwarded_for`), HAProxy, the AWS and Google Cloud load
+    /// balancers and Cloudflare write. The default.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+impl ForwardingHeader {
+    /// The header's name, lowercase.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
+    }
 }
 
 fn parse_nets<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<IpNet>, ConfigError> {
@@ -57,11 +86,13 @@ impl IpAllowList {
         Ok(Self {
             allowed,
             proxies: Vec::new(),
+            header: ForwardingHeader::default(),
         })
     }
 
     /// Trusts these proxies: when the connection comes from one of them, the
-    /// client address is read from `Forwarded` or `X-Forwarded-For`.
+    /// client address is read from the [forwarding header](Self::forwarding_header)
+    /// (`X-Forwarded-For` unless chosen otherwise).
     ///
     /// # Errors
     /// An entry that is not an address or a CIDR range.
@@ -71,6 +102,22 @@ impl IpAllowList {
     ) -> Result<Self, ConfigError> {
         self.proxies = parse_nets(ranges)?;
         Ok(self)
+    }
+
+    /// Which header the trusted proxies write (default
+    /// [`ForwardingHeader::XForwardedFor`]); the other one is never read.
+    ///
+    /// ```
+    /// use hookwise::{ForwardingHeader, IpAllowList};
+    /// let list = IpAllowList::new(["192.30.252.0/22"]).unwrap()
+    ///     .trust_proxies(["10.0.0.0/8"]).unwrap()
+    ///     .forwarding_header(ForwardingHeader::Forwarded);
+    /// # let _ = list;
+    /// ```
+    #[must_use]
+    pub const fn forwarding_header(mut self, header: ForwardingHeader) -> Self {
+        self.header = header;
+        self
     }
 
     /// Whether `ip` is in an allowed range.
@@ -85,7 +132,8 @@ impl IpAllowList {
     }
 
     /// The client address: the peer, or, when the peer is a trusted proxy, the
-    /// right-most address in the forwarding chain that is not a trusted proxy.
+    /// right-most address in the [forwarding header](Self::forwarding_header)'s
+    /// chain that is not a trusted proxy.
     ///
     /// # Errors
     /// A forwarding header that cannot be parsed (400), or sent twice.
@@ -93,19 +141,19 @@ impl IpAllowList {
         if !self.trusted(peer) {
             return Ok(peer);
         }
-        let chain = match (
-            headers.lookup("forwarded"),
-            headers.lookup("x-forwarded-for"),
-        ) {
-            (Lookup::One(v), _) => parse_forwarded(v)?,
-            (Lookup::Missing, Lookup::One(v)) => parse_xff(v)?,
-            (Lookup::Missing, Lookup::Missing) => return Ok(peer),
-            _ => {
+        let name = self.header.name();
+        let chain = match headers.lookup(name) {
+            Lookup::One(v) => match self.header {
+                ForwardingHeader::XForwardedFor => parse_xff(v)?,
+                ForwardingHeader::Forwarded => parse_forwarded(v)?,
+            },
+            Lookup::Missing => return Ok(peer),
+            Lookup::Many => {
                 return Err(Rejection::new(
                     Reason::MalformedHeader,
                     "forwarding header sent more than once",
                 )
-                .header("x-forwarded-for"));
+                .header(name));
             }
         };
         let mut client = peer;
@@ -261,7 +309,10 @@ mod tests {
             "for=192.30.252.9;proto=https, for=\"[fd00::1]:443\"",
         );
         assert_eq!(
-            list().client_ip(ip("fd00::2"), &h).unwrap(),
+            list()
+                .forwarding_header(ForwardingHeader::Forwarded)
+                .client_ip(ip("fd00::2"), &h)
+                .unwrap(),
             ip("192.30.252.9")
         );
         let h = HeaderList::new().with("X-Forwarded-For", "192.30.252.1:5555");
@@ -269,6 +320,47 @@ mod tests {
             list().client_ip(ip("10.0.0.1"), &h).unwrap(),
             ip("192.30.252.1")
         );
+    }
+
+    #[test]
+    fn only_the_chosen_forwarding_header_is_read() {
+        // A proxy that appends to X-Forwarded-For passes the client's own
+        // `Forwarded` through: believing it would let the client pick an
+        // allowed address.
+        let h = HeaderList::new()
+            .with("Forwarded", "for=192.30.252.1")
+            .with("X-Forwarded-For", "203.0.113.9");
+        assert_eq!(
+            list().client_ip(ip("10.0.0.1"), &h).unwrap(),
+            ip("203.0.113.9")
+        );
+        let only_forwarded = HeaderList::new().with("Forwarded", "for=192.30.252.1");
+        assert_eq!(
+            list().client_ip(ip("10.0.0.1"), &only_forwarded).unwrap(),
+            ip("10.0.0.1"),
+            "no X-Forwarded-For: the proxy itself is the client"
+        );
+        // And the other way round, when the proxies write `Forwarded`.
+        let fwd = list().forwarding_header(ForwardingHeader::Forwarded);
+        let h = HeaderList::new()
+            .with("Forwarded", "for=203.0.113.9")
+            .with("X-Forwarded-For", "192.30.252.1");
+        assert_eq!(
+            fwd.client_ip(ip("10.0.0.1"), &h).unwrap(),
+            ip("203.0.113.9")
+        );
+        let twice = HeaderList::new()
+            .with("Forwarded", "for=203.0.113.9")
+            .with("forwarded", "for=192.30.252.1");
+        assert_eq!(
+            fwd.client_ip(ip("10.0.0.1"), &twice).unwrap_err().code(),
+            "malformed_header"
+        );
+        // Through `check`: the spoofed `Forwarded` gets a 403, not a pass.
+        let spoof = HeaderList::new().with("Forwarded", "for=192.30.252.1");
+        let peer = Some(std::net::SocketAddr::new(ip("10.0.0.1"), 443));
+        let req = RequestParts::new(&spoof).peer(peer);
+        assert_eq!(list().check(&req).unwrap_err().code(), "forbidden_address");
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub use crate::delivery::Delivery;
 pub use crate::error::{ConfigError, Diagnosis, Reason, Rejection};
 pub use crate::headers::{HeaderList, Headers, Lookup, lookup_lowercase, parse_content_length};
 #[cfg(feature = "ip")]
-pub use crate::ip::IpAllowList;
+pub use crate::ip::{ForwardingHeader, IpAllowList};
 pub use crate::keys::{Key, Keyring};
 #[cfg(feature = "mtls")]
 pub use crate::mtls::ClientCertPolicy;

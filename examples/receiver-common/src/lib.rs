@@ -15,7 +15,8 @@
 //! | `TWILIO_AUTH_TOKEN` and `TWILIO_WEBHOOK_URL` | enable `POST /webhooks/twilio`; the URL is the public one configured in the Twilio console, which Twilio signs (behind proxies the receiver cannot rebuild it). Both or neither | — |
 //! | `SENDGRID_PUBLIC_KEY` | enables `POST /webhooks/sendgrid` (the signed Event Webhook's verification key, base64 DER `MFkw…`) | — |
 //! | `HOOKWISE_ALLOW_IPS` | comma-separated CIDR ranges or addresses: every route also requires the client address to be in one (403 `forbidden_address`) | off |
-//! | `HOOKWISE_TRUSTED_PROXIES` | comma-separated proxies whose `Forwarded` / `X-Forwarded-For` is believed (with `HOOKWISE_ALLOW_IPS`) | none |
+//! | `HOOKWISE_TRUSTED_PROXIES` | comma-separated proxies whose forwarding header is believed (with `HOOKWISE_ALLOW_IPS`) | none |
+//! | `HOOKWISE_FORWARDING_HEADER` | the header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239); the other is never read | `x-forwarded-for` |
 //! | `HOOKWISE_MAX_BODY` | body limit in bytes | `1048576` |
 //! | `HOOKWISE_TOLERANCE_SECS` | timestamp window, both sides | `300` |
 //! | `HOOKWISE_BODY_TIMEOUT_MS` | deadline for receiving the body | `10000` |
@@ -44,7 +45,10 @@ use std::time::Duration;
 
 use hookwise::replay::{MemoryStore, ReplayStore};
 use hookwise::scheme::SignParams;
-use hookwise::{Check, ConfigError, Delivery, IpAllowList, Scheme, Tolerance, Verifier, providers};
+use hookwise::{
+    Check, ConfigError, Delivery, ForwardingHeader, IpAllowList, Scheme, Tolerance, Verifier,
+    providers,
+};
 use sha2::{Digest, Sha256};
 
 /// One sender route. Its `Debug` output does not show the keys.
@@ -257,9 +261,22 @@ impl Config {
                 let list = IpAllowList::new(allow.split(',').filter(|r| !r.trim().is_empty()))
                     .map_err(|e| format!("HOOKWISE_ALLOW_IPS: {e}"))?;
                 let proxies = proxies.unwrap_or_default();
+                let header = match get("HOOKWISE_FORWARDING_HEADER").as_deref().map(str::trim) {
+                    None | Some("") => ForwardingHeader::XForwardedFor,
+                    Some(v) if v.eq_ignore_ascii_case("x-forwarded-for") => {
+                        ForwardingHeader::XForwardedFor
+                    }
+                    Some(v) if v.eq_ignore_ascii_case("forwarded") => ForwardingHeader::Forwarded,
+                    Some(v) => {
+                        return Err(format!(
+                            "HOOKWISE_FORWARDING_HEADER: `{v}` is neither `x-forwarded-for` nor `forwarded`"
+                        ));
+                    }
+                };
                 Some(
                     list.trust_proxies(proxies.split(',').filter(|r| !r.trim().is_empty()))
-                        .map_err(|e| format!("HOOKWISE_TRUSTED_PROXIES: {e}"))?,
+                        .map_err(|e| format!("HOOKWISE_TRUSTED_PROXIES: {e}"))?
+                        .forwarding_header(header),
                 )
             }
             (None, Some(_)) => {
