@@ -192,6 +192,57 @@ fn legacy_sha1_only_when_enabled() {
     );
 }
 
+#[tokio::test]
+async fn legacy_sha1_replay_has_the_same_key_as_the_sha256_delivery() {
+    // GitHub sends both headers; a capture replayed without the SHA-256 one
+    // verifies by SHA-1 and must still be known to the store.
+    let body = b"{\"zen\":\"x\"}";
+    let sha256 = providers::github()
+        .sign("k", body, &SignParams::default())
+        .unwrap()
+        .headers;
+    let sha1 = HmacScheme::builder("github", "X-Hub-Signature", Algorithm::Sha1)
+        .prefix("sha1=")
+        .build()
+        .sign("k", body, &SignParams::default())
+        .unwrap()
+        .headers;
+    let mut both = sha256.clone();
+    for (n, v) in sha1.iter() {
+        both.push(n, v.to_vec());
+    }
+    let v = Verifier::builder(providers::github_legacy())
+        .secret("k")
+        .unwrap()
+        .build()
+        .unwrap();
+    let original = v.verify(&RequestParts::new(&both), body).unwrap();
+    let stripped = v.verify(&RequestParts::new(&sha1), body).unwrap();
+    assert_eq!(original.replay_key(), stripped.replay_key());
+    // Keyed by the SHA-256 tag, as a plain `github` verifier keys it.
+    let plain = verifier(providers::github(), "k")
+        .verify(&RequestParts::new(&sha256), body)
+        .unwrap();
+    assert_eq!(original.replay_key(), plain.replay_key());
+    let Admission::Proceed(guard) = v.admit(&original).await.unwrap() else {
+        panic!("the first delivery is new");
+    };
+    guard.commit().await.unwrap();
+    assert!(matches!(
+        v.admit(&stripped).await.unwrap(),
+        Admission::Duplicate
+    ));
+    // Another body signed with SHA-1 only is a different delivery.
+    let other = HmacScheme::builder("github", "X-Hub-Signature", Algorithm::Sha1)
+        .prefix("sha1=")
+        .build()
+        .sign("k", b"{}", &SignParams::default())
+        .unwrap()
+        .headers;
+    let d = v.verify(&RequestParts::new(&other), b"{}").unwrap();
+    assert_ne!(d.replay_key(), original.replay_key());
+}
+
 #[test]
 fn rotation_reports_the_matching_key_and_honours_windows() {
     let body = b"payload";

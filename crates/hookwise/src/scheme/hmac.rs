@@ -778,6 +778,13 @@ impl HmacScheme {
             return Err(r);
         };
         let [id_b, event_b, ts_b] = fields();
+        // A signature-derived replay key is the same whichever header carried
+        // the signature: a GitHub delivery sent with both `X-Hub-Signature-256`
+        // and the legacy `X-Hub-Signature`, replayed with the first removed,
+        // must still be recognised. So a tag of another algorithm than the first
+        // set's is replaced by the first set's, computed with the matched key.
+        let primary = self.primary_tag(p, body, &keys[key_index]);
+        let sig_bytes = primary.as_ref().map_or(sig_bytes, |(tag, n)| &tag[..*n]);
         let mut timestamp = p.timestamp;
         if let Source::Body(_) = &set.timestamp {
             let raw = ts_b.ok_or_else(|| {
@@ -812,6 +819,25 @@ impl HmacScheme {
                 ReplayFrom::Signature(sig_bytes)
             },
         ))
+    }
+
+    /// The first set's tag over this request, with `key`, when the set that
+    /// matched uses another algorithm (`None` otherwise, or for a public key).
+    fn primary_tag(
+        &self,
+        p: &Pending,
+        body: &[u8],
+        key: &PreparedKey,
+    ) -> Option<([u8; MAX_TAG], usize)> {
+        let primary = self.sets[0].algorithm;
+        if self.sets[p.set].algorithm == primary || key.public.is_some() {
+            return None;
+        }
+        let mac = key.mac(primary)?;
+        let payload = if p.form { form_payload(body) } else { None };
+        let mut tag = [0u8; MAX_TAG];
+        let n = mac.compute(&mut |f| self.feed(p, body, payload.as_deref(), f), &mut tag);
+        Some((tag, n))
     }
 
     pub(crate) fn sign(
