@@ -296,6 +296,12 @@ pub enum ConfigError {
     /// An unknown provider name.
     #[error("unknown provider `{0}`")]
     UnknownProvider(String),
+    /// No replay store was chosen and there is no default one (the
+    /// `memory-store` feature is off).
+    #[error(
+        "no replay store: the `memory-store` feature is off; set `replay_store(…)`, or call `without_replay_store()` to accept replays knowingly"
+    )]
+    NoReplayStore,
 }
 
 #[cfg(test)]

@@ -115,7 +115,8 @@ impl Verifier {
     /// 10 s body deadline, in-memory replay store).
     ///
     /// # Errors
-    /// An empty secret, or a secret not in the sender's encoding.
+    /// An empty secret, or a secret not in the sender's encoding; without the
+    /// `memory-store` feature, [`ConfigError::NoReplayStore`] (use the builder).
     pub fn new(scheme: Scheme, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         Self::builder(scheme).secret(secret)?.build()
     }
@@ -504,7 +505,10 @@ impl VerifierBuilder {
         self.body_timeout = d;
         self
     }
-    /// The replay store (default: a [`crate::replay::MemoryStore`] of 100 000 ids).
+    /// The replay store (default: a [`crate::replay::MemoryStore`] of 100 000 ids;
+    /// without the `memory-store` feature there is no default, and
+    /// [`build`](Self::build) fails with [`ConfigError::NoReplayStore`] unless a
+    /// store or [`without_replay_store`](Self::without_replay_store) is chosen).
     pub fn replay_store(mut self, store: impl ReplayStore) -> Self {
         self.store = StoreChoice::Custom(Arc::new(store));
         self
@@ -573,8 +577,9 @@ impl VerifierBuilder {
             StoreChoice::None => None,
             #[cfg(feature = "memory-store")]
             StoreChoice::Default => Some(Arc::new(crate::replay::MemoryStore::default())),
+            // No silent loss of replay protection: the choice is the user's.
             #[cfg(not(feature = "memory-store"))]
-            StoreChoice::Default => None,
+            StoreChoice::Default => return Err(ConfigError::NoReplayStore),
         };
         Ok(Verifier {
             inner: Arc::new(Inner {
@@ -593,5 +598,23 @@ impl VerifierBuilder {
                 meta_verify_token: self.meta_verify_token,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers;
+
+    #[test]
+    fn the_default_replay_store_is_never_silently_absent() {
+        let builder = || Verifier::builder(providers::github()).secret("k").unwrap();
+        #[cfg(feature = "memory-store")]
+        assert!(builder().build().unwrap().has_replay_store());
+        #[cfg(not(feature = "memory-store"))]
+        assert_eq!(builder().build().unwrap_err(), ConfigError::NoReplayStore);
+        // Going without is a choice that stays possible.
+        let without = builder().without_replay_store().build().unwrap();
+        assert!(!without.has_replay_store());
     }
 }

@@ -255,8 +255,15 @@ impl ReplayGuard {
 }
 
 impl Drop for ReplayGuard {
+    /// Releases a reservation still held (the handler panicked, or its future
+    /// was dropped): on the spot when the store answers without I/O (the
+    /// in-memory store, even with no runtime left), else in a task on the
+    /// current runtime. With neither, the reservation expires by its TTL.
     fn drop(&mut self) {
         if let Some(i) = self.inner.take() {
+            if i.store.release_sync(i.key.as_str(), &i.token).is_some() {
+                return;
+            }
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
                     let _ = i.store.release(i.key.as_str(), &i.token).await;
@@ -282,6 +289,29 @@ mod tests {
         assert_ne!(a.as_str()[16..], b.as_str()[16..]);
     }
 
+    #[cfg(feature = "memory-store")]
+    #[test]
+    fn a_dropped_guard_frees_a_memory_reservation_without_a_runtime() {
+        let store: Arc<dyn ReplayStore> = Arc::new(MemoryStore::new(10));
+        let ttl = Duration::from_secs(300);
+        let t = Token::new();
+        assert_eq!(
+            store.reserve_sync("k", &t, ttl).unwrap().unwrap(),
+            Reserve::Reserved
+        );
+        // No tokio runtime here: the release cannot be spawned, so it must
+        // happen in `drop`, or the retry would get 409 for the whole TTL.
+        drop(ReplayGuard::new(store.clone(), "k", t, ttl, false));
+        assert_eq!(
+            store
+                .reserve_sync("k", &Token::new(), ttl)
+                .unwrap()
+                .unwrap(),
+            Reserve::Reserved
+        );
+    }
+
+    #[cfg(feature = "memory-store")]
     #[tokio::test]
     async fn settle_sync_answers_for_the_memory_store_and_gives_async_stores_back() {
         let store: Arc<dyn ReplayStore> = Arc::new(MemoryStore::new(10));
