@@ -183,7 +183,9 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         let empty = ActixHeaders(req.headers());
         let head = RequestParts::new(&empty)
             .method(req.method().as_str())
-            .uri(uri);
+            .uri(uri)
+            .peer(req.peer_addr())
+            .peer_certificates(req.conn_data::<PeerCertificates>());
         match verifier.pre_handshake(&head) {
             Some(Ok(reply)) => return Err(WebhookError::handshake(reply)),
             Some(Err(r)) => return Err(reject(&config, r)),

@@ -97,3 +97,41 @@ async fn meta_subscription_get_is_answered_with_the_verify_token() {
         .to_request();
     assert_eq!(test::call_service(&app, bad).await.status(), 401);
 }
+
+#[actix_web::test]
+async fn meta_subscription_get_passes_the_ip_allow_list_first() {
+    let verifier = Verifier::builder(providers::meta())
+        .secret("app-secret")
+        .unwrap()
+        .meta_verify_token("vt")
+        .unwrap()
+        .require(hookwise::Check::ip(
+            hookwise::IpAllowList::new(["192.0.2.0/24"]).unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let config = WebhookConfig::new(verifier).answer_handshakes();
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/meta")
+                .app_data(config)
+                .route(web::route().to(handler)),
+        ),
+    )
+    .await;
+    let get = |peer: &str| {
+        test::TestRequest::get()
+            .uri("/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42")
+            .peer_addr(peer.parse().unwrap())
+            .to_request()
+    };
+    let res = test::call_service(&app, get("192.0.2.9:443")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(test::read_body(res).await, "42");
+    let res = test::call_service(&app, get("203.0.113.1:443")).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        test::read_body(res).await,
+        r#"{"error":"forbidden_address"}"#
+    );
+}

@@ -107,3 +107,34 @@ async fn meta_subscription_get() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn meta_subscription_get_passes_the_ip_allow_list_first() {
+    let verifier = Verifier::builder(providers::meta())
+        .secret("app-secret")
+        .unwrap()
+        .meta_verify_token("vt")
+        .unwrap()
+        .require(hookwise::Check::ip(
+            hookwise::IpAllowList::new(["192.0.2.0/24"]).unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/meta", any(|| async { "handler ran" }))
+        .route_layer(VerifyWebhook::new(verifier).answer_handshakes());
+    let get = |peer: &str| {
+        let mut req = Request::get("/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42")
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(peer.parse::<std::net::SocketAddr>().unwrap());
+        req
+    };
+    let res = app.clone().oneshot(get("192.0.2.9:443")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body_text(res).await, "42");
+    let res = app.oneshot(get("203.0.113.1:443")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body_text(res).await, r#"{"error":"forbidden_address"}"#);
+}

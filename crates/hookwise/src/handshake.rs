@@ -99,7 +99,7 @@ pub(crate) fn signed(
 }
 
 /// Meta's subscription check: `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
-/// `Some(Ok)` answers the challenge, `Some(Err)` rejects a wrong token (403),
+/// `Some(Ok)` answers the challenge, `Some(Err)` rejects a wrong token (401),
 /// `None` when the request is not such a check.
 pub(crate) fn meta(
     method: &str,

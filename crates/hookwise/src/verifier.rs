@@ -102,13 +102,21 @@ impl Verifier {
 
     /// Meta's unsigned subscription `GET`, answered before any signature check
     /// when a verify token is configured: `Some(Ok(reply))`, `Some(Err)` for a
-    /// wrong token (401), `None` otherwise.
+    /// wrong token (401) or for a failed network check (403: the IP
+    /// allow-list and client-certificate checks apply to it as to any request,
+    /// so pass the peer and certificates in `req`), `None` otherwise.
     pub fn pre_handshake(
         &self,
         req: &RequestParts<'_>,
     ) -> Option<Result<crate::handshake::HandshakeReply, Rejection>> {
         let token = self.inner.meta_verify_token.as_ref()?;
-        crate::handshake::meta(req.method, req.uri, token.expose())
+        let reply = crate::handshake::meta(req.method, req.uri, token.expose())?;
+        for c in self.inner.checks.iter().filter(|c| c.is_network()) {
+            if let Err(r) = c.run(req) {
+                return Some(Err(r));
+            }
+        }
+        Some(reply)
     }
 
     /// A verifier with one secret and the defaults (sender's tolerance, 1 MiB,

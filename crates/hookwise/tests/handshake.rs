@@ -168,3 +168,38 @@ fn meta_subscription_get_needs_the_verify_token() {
     let plain = Verifier::new(providers::meta(), "app-secret").unwrap();
     assert!(plain.pre_handshake(&ok).is_none());
 }
+
+#[test]
+fn meta_subscription_get_passes_the_network_checks_first() {
+    let v = Verifier::builder(providers::meta())
+        .secret("app-secret")
+        .unwrap()
+        .meta_verify_token("my-verify-token")
+        .unwrap()
+        .require(hookwise::Check::ip(
+            hookwise::IpAllowList::new(["192.0.2.0/24"]).unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let h = HeaderList::new();
+    let get = |peer: Option<&str>| {
+        RequestParts::new(&h)
+            .method("GET")
+            .uri("/webhooks/meta?hub.mode=subscribe&hub.verify_token=my-verify-token&hub.challenge=7")
+            .peer(peer.map(|p| p.parse().unwrap()))
+    };
+    assert_eq!(
+        v.pre_handshake(&get(Some("192.0.2.9:443")))
+            .unwrap()
+            .unwrap()
+            .body,
+        b"7"
+    );
+    for peer in [Some("203.0.113.1:443"), None] {
+        assert_eq!(
+            v.pre_handshake(&get(peer)).unwrap().unwrap_err().code(),
+            "forbidden_address",
+            "{peer:?}"
+        );
+    }
+}

@@ -179,7 +179,12 @@ where
 
         // 0. Meta's unsigned subscription check, when enabled and configured.
         if shared.handshakes {
-            if let Some(answer) = verifier.pre_handshake(&RequestParts::from(&parts)) {
+            let peer = (shared.peer_addr)(&parts.extensions);
+            let certs = parts.extensions.get::<PeerCertificates>();
+            let head = RequestParts::from(&parts)
+                .peer(peer)
+                .peer_certificates(certs);
+            if let Some(answer) = verifier.pre_handshake(&head) {
                 return Err(answer.map(handshake_response).map_err(reject_unread)?);
             }
         }
