@@ -16,7 +16,9 @@ pub(crate) type OnRejection = Arc<dyn Fn(&WebhookError) -> HttpResponse + Send +
 ///
 /// Register it with `App::app_data`, `Scope::app_data` or `Resource::app_data`
 /// (directly or wrapped in [`web::Data`]); the innermost one wins, so one app
-/// can receive from several senders:
+/// can receive from several senders. Use one form throughout: as with
+/// actix-web's own `JsonConfig`, a plain `WebhookConfig` at any level is found
+/// before a `web::Data<WebhookConfig>` at any level.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
@@ -108,7 +110,9 @@ impl WebhookConfig {
         self.on_rejection.as_ref()
     }
 
-    /// `app_data::<WebhookConfig>()`, then `app_data::<web::Data<WebhookConfig>>()`.
+    /// `app_data::<WebhookConfig>()`, then `app_data::<web::Data<WebhookConfig>>()`
+    /// (each searched from the resource outwards; actix offers no lookup of
+    /// either type level by level, and its `JsonConfig` does the same).
     pub(crate) fn from_req(req: &HttpRequest) -> Option<&Self> {
         req.app_data::<Self>()
             .or_else(|| req.app_data::<web::Data<Self>>().map(|d| d.get_ref()))

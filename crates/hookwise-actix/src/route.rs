@@ -119,7 +119,10 @@ impl EventRouter {
                         .respond_to(&req)
                         .map_into_boxed_body(),
                     Err(detail) => {
-                        WebhookError::invalid_payload(422, detail, None).error_response()
+                        // The route's own rejection response, as the extractors use it.
+                        let custom = crate::WebhookConfig::from_req(&req)
+                            .and_then(|c| c.on_rejection_fn().cloned());
+                        WebhookError::invalid_payload(422, detail, custom).error_response()
                     }
                 }
             })

@@ -110,3 +110,34 @@ async fn unknown_events_are_acknowledged_and_bad_payloads_are_422() {
     assert_eq!(res.status(), 200);
     assert_eq!(test::read_body(res).await, "in_2 5");
 }
+
+#[actix_web::test]
+async fn a_bad_payload_gets_the_routes_custom_rejection() {
+    let router = EventRouter::new().on("invoice.paid", |h: Webhook<PaidWithAmount>| async move {
+        HttpResponse::Ok().body(format!("{} {}", h.id, h.amount))
+    });
+    let config = WebhookConfig::new(Verifier::new(providers::stripe(), "whsec_r").unwrap())
+        .on_rejection(|e| {
+            HttpResponse::build(actix_web::http::StatusCode::IM_A_TEAPOT).body(format!(
+                "custom {} {}",
+                e.status(),
+                e.code()
+            ))
+        });
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/hook")
+                .app_data(config)
+                .wrap(WebhookReplay::new())
+                .route(web::post().to(router.handler())),
+        ),
+    )
+    .await;
+    let res = test::call_service(
+        &app,
+        request(br#"{"id":"in_3","type":"invoice.paid"}"#).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 418);
+    assert_eq!(test::read_body(res).await, "custom 422 invalid_payload");
+}
