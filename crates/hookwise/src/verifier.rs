@@ -332,7 +332,7 @@ impl Verifier {
                 store.clone(),
                 key,
                 token,
-                i.retention,
+                self.retention_for(delivery),
                 i.fail_open,
             ))),
             Ok(Reserve::Committed) => Ok(Admission::Duplicate),
@@ -351,6 +351,23 @@ impl Verifier {
                 format!("replay store: {e}"),
             )),
         }
+    }
+
+    /// How long to remember this delivery once processed: the configured
+    /// retention, which covers the whole window when both sides are bounded.
+    /// With [`Tolerance::past_only`] a timestamp ahead of the clock stays
+    /// acceptable until it is `past` old, so the id is kept until then (plus
+    /// the usual minute), however far ahead it is.
+    fn retention_for(&self, delivery: &Delivery) -> Duration {
+        let i = &*self.inner;
+        let (None, Some(ts)) = (i.tolerance.future(), delivery.timestamp()) else {
+            return i.retention;
+        };
+        let ahead = u64::try_from(ts.saturating_sub(i.clock.now_unix())).unwrap_or(0);
+        let until_stale = Duration::from_secs(ahead)
+            .saturating_add(i.tolerance.past())
+            .saturating_add(Duration::from_secs(60));
+        i.retention.max(until_stale)
     }
 
     /// Whether a replay store is configured.
@@ -538,7 +555,9 @@ impl VerifierBuilder {
         self
     }
     /// How long a processed delivery is remembered (default: the timestamp window
-    /// plus a minute for timestamped senders, 24 h for the others).
+    /// plus a minute for timestamped senders, 24 h for the others). With
+    /// [`Tolerance::past_only`], a delivery dated ahead of the clock is kept
+    /// longer: until its timestamp is too old to be accepted again.
     pub const fn retention(mut self, d: Duration) -> Self {
         self.retention = Some(d);
         self

@@ -557,3 +557,86 @@ fn http_header_maps_give_the_same_answers() {
     let e = v.verify(&RequestParts::new(&m), body).unwrap_err();
     assert_eq!(e.reason(), hookwise::Reason::MissingHeader);
 }
+
+/// Remembers the retention each commit asked for.
+#[derive(Debug, Default)]
+struct Recording(std::sync::Mutex<Vec<Duration>>);
+
+impl hookwise::replay::ReplayStore for Recording {
+    fn reserve<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a hookwise::replay::Token,
+        _: Duration,
+    ) -> hookwise::replay::BoxFuture<
+        'a,
+        Result<hookwise::replay::Reserve, hookwise::replay::StoreError>,
+    > {
+        Box::pin(async { Ok(hookwise::replay::Reserve::Reserved) })
+    }
+    fn commit<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a hookwise::replay::Token,
+        retention: Duration,
+    ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+        self.0.lock().unwrap().push(retention);
+        Box::pin(async { Ok(()) })
+    }
+    fn release<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a hookwise::replay::Token,
+    ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn past_only_remembers_a_delivery_until_its_timestamp_is_stale() {
+    // A sender clock 10 000 s ahead: with `past_only(300 s)` its timestamp is
+    // accepted until it is 300 s old, so its id must be kept that long, not
+    // just the 10 minutes a bounded window would need.
+    let store = std::sync::Arc::new(Recording::default());
+    let v = Verifier::builder(providers::stripe())
+        .secret("whsec_k")
+        .unwrap()
+        .clock(FixedClock::new(NOW))
+        .tolerance(Tolerance::past_only(Duration::from_secs(300)))
+        .replay_store_arc(store.clone())
+        .build()
+        .unwrap();
+    let body = br#"{"id":"evt_ahead","type":"charge.succeeded"}"#;
+    let retention_at = |ts: i64| {
+        let v = v.clone();
+        let store = store.clone();
+        async move {
+            let h = providers::stripe()
+                .sign(
+                    "whsec_k",
+                    body,
+                    &SignParams {
+                        timestamp: Some(ts),
+                        ..SignParams::default()
+                    },
+                )
+                .unwrap()
+                .headers;
+            let d = v.verify(&RequestParts::new(&h), body).unwrap();
+            let Admission::Proceed(guard) = v.admit(&d).await.unwrap() else {
+                panic!("the store reserves everything");
+            };
+            guard.commit().await.unwrap();
+            store.0.lock().unwrap().pop().unwrap()
+        }
+    };
+    assert_eq!(
+        retention_at(NOW + 10_000).await,
+        Duration::from_secs(10_000 + 300 + 60)
+    );
+    // On time (or behind): the configured retention, which covers the window.
+    let normal = retention_at(NOW).await;
+    assert_eq!(normal, retention_at(NOW - 100).await);
+    assert!(normal >= Duration::from_secs(300 + 60), "{normal:?}");
+    assert!(normal < Duration::from_secs(10_000));
+}
