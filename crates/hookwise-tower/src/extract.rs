@@ -170,11 +170,11 @@ impl WebhookRejection {
     }
 
     /// The stable code in the response body: `misconfigured`,
-    /// `body_unreadable`, `body_too_large` or `invalid_payload`.
+    /// `body_unreadable` or `invalid_payload` (a body over the limit is the
+    /// layer's 413, before the extractor runs).
     pub fn code(&self) -> &'static str {
         match &self.kind {
             Kind::MissingLayer => "misconfigured",
-            Kind::Body(status, _) if *status == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
             Kind::Body(..) => "body_unreadable",
             Kind::InvalidPayload(_) => "invalid_payload",
         }

@@ -8,9 +8,9 @@
 //!    stale headers are rejected here, before a single body byte is read.
 //! 2. **Size.** A `Content-Length` above
 //!    [`Verifier::max_body`](hookwise::Verifier::max_body) answers 413 without
-//!    reading. Otherwise the body is read through
-//!    [`http_body_util::Limited`] (413 as soon as the limit is crossed, with or
-//!    without `Content-Length`) under the
+//!    reading. Otherwise the body is read frame by frame, holding no more than
+//!    the limit (413 as soon as it is crossed, with or without
+//!    `Content-Length`), under the
 //!    [`Verifier::body_timeout`](hookwise::Verifier::body_timeout) deadline (408).
 //!    Any other read error answers 400 `body_unreadable`.
 //! 3. **Signature.** [`Verifier::verify_body`](hookwise::Verifier::verify_body)

@@ -314,8 +314,8 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
     hookwise::parse_content_length(v.as_bytes())
 }
 
-/// Whether the error, or one of its sources, is a [`LengthLimitError`] (ours,
-/// or one from a `RequestBodyLimit` layer further out).
+/// Whether the error, or one of its sources, is a [`LengthLimitError`] (from a
+/// `Limited` body or a `RequestBodyLimit` layer further out: also a 413).
 fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
     let mut cur = Some(e);
     while let Some(err) = cur {
