@@ -187,3 +187,44 @@ fn standard_v1a_and_mixed_lists() {
         "signature_mismatch"
     );
 }
+
+#[test]
+fn sendgrid_malleated_signature_has_the_same_replay_key() {
+    // p256 accepts both (r, s) and (r, n − s). A captured delivery re-sent with
+    // the other one verifies too, and must be known to the replay store.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let scheme = providers::sendgrid();
+    let private = "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
+    let public = scheme.public_key_for(private).unwrap();
+    let v = verifier(&scheme, &[&public]).unwrap();
+    let body = b"[{\"event\":\"delivered\"}]\r\n";
+    let signed = scheme
+        .sign(
+            private,
+            body,
+            &SignParams {
+                timestamp: Some(NOW),
+                ..SignParams::default()
+            },
+        )
+        .unwrap();
+    let name = "x-twilio-email-event-webhook-signature";
+    let der = b64.decode(header(&signed.headers, name)).unwrap();
+    let sig = p256::ecdsa::Signature::from_der(&der).unwrap();
+    let neg_s = -*sig.s();
+    let other = p256::ecdsa::Signature::from_scalars(sig.r().to_bytes(), neg_s.to_bytes()).unwrap();
+    let other_der = b64.encode(other.to_der().as_bytes());
+    assert_ne!(other_der, header(&signed.headers, name));
+    let mut malleated = HeaderList::new();
+    for (n, value) in signed.headers.iter() {
+        if n.eq_ignore_ascii_case(name) {
+            malleated.push(n, other_der.clone().into_bytes());
+        } else {
+            malleated.push(n, value.to_vec());
+        }
+    }
+    let a = v.verify(&RequestParts::new(&signed.headers), body).unwrap();
+    let b = v.verify(&RequestParts::new(&malleated), body).unwrap();
+    assert_eq!(a.replay_key(), b.replay_key());
+}

@@ -88,30 +88,35 @@ pub(crate) fn decode(
 }
 
 impl PublicKey {
-    /// Verifies `sig` over the message fed by `feed` (parts in order).
-    pub(crate) fn verify(&self, sig: &[u8], feed: &mut super::mac::Feed<'_>) -> bool {
+    /// Verifies `sig` over the message fed by `feed` (parts in order). On
+    /// success, the signature in one canonical 64-byte form, for the replay
+    /// key: a sender's signature and any other encoding that also verifies
+    /// (an ECDSA `(r, n − s)`, or a DER variant) give the same bytes.
+    pub(crate) fn verify(&self, sig: &[u8], feed: &mut super::mac::Feed<'_>) -> Option<[u8; 64]> {
         match self {
             #[cfg(feature = "ed25519")]
             Self::Ed25519(vk) => {
-                let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else {
-                    return false;
-                };
-                // Strict verification needs the message in one piece.
+                let sig = ed25519_dalek::Signature::from_slice(sig).ok()?;
+                // Strict verification needs the message in one piece. It also
+                // refuses a non-canonical `s`, so the bytes are canonical.
                 let mut msg = Vec::new();
                 feed(&mut |b| msg.extend_from_slice(b));
-                vk.verify_strict(&msg, &sig).is_ok()
+                vk.verify_strict(&msg, &sig).ok()?;
+                Some(sig.to_bytes())
             }
             #[cfg(feature = "ecdsa")]
             Self::P256(vk) => {
                 use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
                 use sha2::Digest as _;
-                let Ok(sig) = p256::ecdsa::Signature::from_der(sig) else {
-                    return false;
-                };
+                let sig = p256::ecdsa::Signature::from_der(sig).ok()?;
                 // Hashed incrementally: no copy of the body.
                 let mut h = sha2::Sha256::new();
                 feed(&mut |b| h.update(b));
-                vk.verify_prehash(&h.finalize(), &sig).is_ok()
+                vk.verify_prehash(&h.finalize(), &sig).ok()?;
+                // p256 accepts both `s` and `n − s`: keyed by the low one.
+                let mut out = [0u8; 64];
+                out.copy_from_slice(&sig.normalize_s().to_bytes());
+                Some(out)
             }
             Self::Never(n) => match *n {},
         }

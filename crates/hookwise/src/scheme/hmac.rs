@@ -575,6 +575,8 @@ impl HmacScheme {
         let mut keys_tried = 0;
         let mut matched: Option<usize> = None;
         let mut sig_bytes: &[u8] = &[];
+        // A verified public-key signature in canonical form (for the replay key).
+        let canonical: [u8; 64];
         for (pos, key) in keys.iter().enumerate().filter(|(_, k)| k.active_at(now)) {
             keys_tried += 1;
             if tried == Some(pos) {
@@ -584,8 +586,9 @@ impl HmacScheme {
                 // Public-key signatures: the set's own algorithm, or the list's second version.
                 let sigs = &p.asym_signatures;
                 let mut feed = |f: &mut dyn FnMut(&[u8])| self.feed(p, body, payload.as_deref(), f);
-                if let Some(i) = sigs.iter().position(|sig| pk.verify(sig, &mut feed)) {
-                    sig_bytes = &sigs[i];
+                if let Some(c) = sigs.iter().find_map(|sig| pk.verify(sig, &mut feed)) {
+                    canonical = c;
+                    sig_bytes = &canonical;
                     matched = Some(key.index);
                     break;
                 }
