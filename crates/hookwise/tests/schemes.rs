@@ -640,3 +640,37 @@ async fn past_only_remembers_a_delivery_until_its_timestamp_is_stale() {
     assert!(normal >= Duration::from_secs(300 + 60), "{normal:?}");
     assert!(normal < Duration::from_secs(10_000));
 }
+
+#[test]
+fn a_form_body_verifies_only_as_the_payload_field_alone() {
+    // Gogs / Gitea sign the `payload` field's JSON. A second `payload`, or any
+    // field beside it, would reach the handler (which decodes the whole form)
+    // unsigned: such a body must verify as a whole, so it fails.
+    let signed_json = "%7B%22ref%22%3A%22main%22%7D";
+    let body = format!("payload={signed_json}");
+    // What Gogs signs in form mode: the JSON itself.
+    let signed = providers::gogs()
+        .sign("k", br#"{"ref":"main"}"#, &SignParams::default())
+        .unwrap()
+        .headers;
+    let form = |b: &str| {
+        let mut h = signed.clone();
+        h.push("Content-Type", "application/x-www-form-urlencoded");
+        (h, b.to_owned())
+    };
+    let v = verifier(providers::gogs(), "k");
+    let (h, b) = form(&body);
+    assert_eq!(code(&v, &h, b.as_bytes()), "valid");
+    for tampered in [
+        format!("payload={signed_json}&payload=%7B%22evil%22%3A1%7D"),
+        format!("payload=%7B%22evil%22%3A1%7D&payload={signed_json}"),
+        format!("payload={signed_json}&admin=true"),
+    ] {
+        let (h, b) = form(&tampered);
+        assert_eq!(
+            code(&v, &h, b.as_bytes()),
+            "signature_mismatch",
+            "{tampered}"
+        );
+    }
+}

@@ -1137,12 +1137,16 @@ pub(crate) fn check_window(tolerance: &Tolerance, ts: i64, now: i64) -> Result<(
     })
 }
 
+/// The `payload` field of a form body that is that field alone. Anything else
+/// (a second `payload`, another field beside it) is `None`, and the whole body
+/// is then what must verify: the handler decodes the whole form, so no part
+/// of it may go unsigned.
 fn form_payload(body: &[u8]) -> Option<Vec<u8>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
-    pairs
-        .into_iter()
-        .find(|(k, _)| k == "payload")
-        .map(|(_, v)| v.into_bytes())
+    match <[(String, String); 1]>::try_from(pairs) {
+        Ok([(k, v)]) if k == "payload" => Some(v.into_bytes()),
+        _ => None,
+    }
 }
 
 /// Builds a custom [`HmacScheme`]. See [`HmacScheme::builder`].
