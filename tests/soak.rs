@@ -2,9 +2,10 @@
 //! (`hookwise::replay::MemoryStore`, `ReplayStore::{reserve, commit}`):
 //!
 //! - a stream of unique delivery ids (reserve, then commit, like an accepted
-//!   delivery) never makes the store hold more than its capacity, and the
-//!   process's resident memory levels off once the store is full: memory is
-//!   bounded by the capacity, not by the number of ids ever seen;
+//!   delivery) never makes the store hold more than its capacity (once it is
+//!   full of live ids, new ones are refused: a live id is never evicted), and
+//!   the process's resident memory levels off once the store is full: memory
+//!   is bounded by the capacity, not by the number of ids ever seen;
 //! - ids whose TTL or retention has passed are dropped: the count goes down
 //!   and the same ids can be reserved again, while ids still within their
 //!   retention stay committed.
@@ -13,8 +14,7 @@
 //! build friendly). The big one, `#[ignore]`d, pushes 3 000 000 through a store
 //! of the default capacity (100 000); run it with
 //! `cargo test -p hookwise-e2e --release --test soak -- --ignored --nocapture`.
-//! Its numbers are recorded in SECURITY.md: 3 000 000 ids in 59 s, at most
-//! 100 000 held, RSS +57 MiB once full and unchanged after 3 million.
+//! Its numbers are recorded in SECURITY.md.
 
 #![forbid(unsafe_code)]
 
@@ -40,15 +40,21 @@ async fn soak(total: u64, capacity: u64) -> (u64, u64) {
     let step = total / 10;
     let mut full_rss = 0;
     let mut max_len = 0;
+    let mut refused = 0u64;
     for i in 0..total {
         let key = format!("soak:sig:{i:016x}");
         let token = Token::new();
-        let got = store
-            .reserve(&key, &token, RESERVE_TTL)
-            .await
-            .expect("reserve");
-        assert_eq!(got, Reserve::Reserved, "id {i} is new");
-        store.commit(&key, &token, RETENTION).await.expect("commit");
+        match store.reserve(&key, &token, RESERVE_TTL).await {
+            Ok(got) => {
+                assert_eq!(got, Reserve::Reserved, "id {i} is new");
+                store.commit(&key, &token, RETENTION).await.expect("commit");
+            }
+            // Full of ids still within their retention: refused, not evicted.
+            Err(e) => {
+                assert!(e.0.contains("full"), "{e}");
+                refused += 1;
+            }
+        }
         if (i + 1) % step == 0 {
             let len = store.len().await;
             max_len = max_len.max(len);
@@ -66,10 +72,13 @@ async fn soak(total: u64, capacity: u64) -> (u64, u64) {
         }
     }
     let end = rss_kib();
+    let held = store.len().await;
+    assert!(held <= capacity, "{held} > {capacity}");
+    assert_eq!(held + refused, total, "every id was either held or refused");
     let per_sec = total as f64 / began.elapsed().as_secs_f64();
     eprintln!(
-        "soak: {total} ids in {:.1} s ({per_sec:.0} reserve+commit/s); at most {max_len} held; \
-         RSS +{} KiB at first full, +{} KiB at the end",
+        "soak: {total} ids in {:.1} s ({per_sec:.0} reserve(+commit)/s); at most {max_len} held, \
+         {refused} refused once full; RSS +{} KiB at first full, +{} KiB at the end",
         began.elapsed().as_secs_f64(),
         full_rss.saturating_sub(start),
         end.saturating_sub(start)

@@ -1,9 +1,10 @@
 //! The bounded, concurrent in-memory store (one process).
 //!
 //! A sharded hash map under short mutexes: reserve and commit are one lock and
-//! one lookup each. Each shard keeps its keys in insertion order, so when it is
-//! full the oldest entry is evicted, and expired entries are dropped as the
-//! shard is used (and by [`MemoryStore::len`]). Chosen over a general cache
+//! one lookup each. Each shard keeps its keys in insertion order, so expired
+//! entries are dropped oldest first as the shard is used (and by
+//! [`MemoryStore::len`]); a full shard is swept for expired ones, and a live
+//! one is never evicted (the shard refuses new ids instead). Chosen over a general cache
 //! after measurement: see BENCHMARKS.md.
 
 use std::collections::VecDeque;
@@ -36,12 +37,16 @@ struct Entry {
 
 /// One shard: a hash table addressed by the key's hash, computed once per
 /// operation (it also picks the shard), and the insertion order as
-/// `(hash, seq)` pairs, so eviction needs no key and no second hashing.
+/// `(hash, seq)` pairs, so dropping expired entries needs no key and no second
+/// hashing.
 #[derive(Debug, Default)]
 struct Shard {
     table: HashTable<(u64, Entry)>,
     order: VecDeque<(u64, u64)>,
     seq: u64,
+    /// When the shard was last found full of live ids: the earliest expiry
+    /// among them, before which another sweep cannot free anything.
+    full_until: Option<Instant>,
 }
 
 impl Shard {
@@ -70,13 +75,13 @@ impl Shard {
         }
     }
 
-    /// Drops queue entries whose key expired, was replaced, or (when the shard
-    /// is full) is the oldest, until there is room.
-    fn make_room(&mut self, now: Instant, capacity: usize) {
+    /// Drops expired entries, oldest first, and `false` when the shard is
+    /// still full of live ids. A live id is never evicted: a committed one
+    /// would let its replay through, an in-flight one a concurrent duplicate.
+    fn make_room(&mut self, now: Instant, capacity: usize) -> bool {
         while let Some(&(hash, seq)) = self.order.front() {
-            let full = self.table.len() >= capacity;
             match self.table.find_entry(hash, |(_, e)| e.seq == seq) {
-                Ok(entry) if entry.get().1.expires <= now || full => {
+                Ok(entry) if entry.get().1.expires <= now => {
                     entry.remove();
                 }
                 Ok(_) => break,
@@ -84,14 +89,23 @@ impl Shard {
             }
             self.order.pop_front();
         }
+        // Ids of different lifetimes (senders with different retentions) do not
+        // expire in insertion order: when the oldest is live, sweep the whole
+        // shard, at most once per earliest expiry.
+        if self.table.len() >= capacity && self.full_until.is_none_or(|t| t <= now) {
+            self.table.retain(|(_, e)| e.expires > now);
+            self.full_until = self.table.iter().map(|(_, e)| e.expires).min();
+        }
         // The queue holds one entry per insert; rebuild it if replaced keys pile up.
         if self.order.len() > 2 * capacity.max(16) {
             let table = &self.table;
             self.order
                 .retain(|&(h, seq)| table.find(h, |(_, e)| e.seq == seq).is_some());
         }
+        self.table.len() < capacity
     }
 
+    /// `Err` when the shard is full of live ids (see [`Shard::make_room`]).
     fn insert(
         &mut self,
         hash: u64,
@@ -100,8 +114,15 @@ impl Shard {
         expires: Instant,
         now: Instant,
         capacity: usize,
-    ) {
-        self.make_room(now, capacity);
+    ) -> Result<(), StoreError> {
+        let room = self.make_room(now, capacity);
+        let reuse = self.get(hash, key).is_some();
+        if !room && !reuse {
+            return Err(StoreError(format!(
+                "the in-memory replay store is full: {capacity} live ids in this shard \
+                 (raise MemoryStore::new's capacity above deliveries per second × retention)"
+            )));
+        }
         self.seq += 1;
         let seq = self.seq;
         self.order.push_back((hash, seq));
@@ -110,7 +131,10 @@ impl Shard {
             e.state = state;
             e.expires = expires;
             e.seq = seq;
-            return;
+            if let Some(t) = &mut self.full_until {
+                *t = (*t).min(expires);
+            }
+            return Ok(());
         }
         let entry = Entry {
             key: SmallStr::new(key),
@@ -119,14 +143,23 @@ impl Shard {
             seq,
         };
         self.table.insert_unique(hash, (hash, entry), |(h, _)| *h);
+        // Still a lower bound on every expiry in the shard.
+        if let Some(t) = &mut self.full_until {
+            *t = (*t).min(expires);
+        }
+        Ok(())
     }
 }
 
 /// A bounded in-memory replay store: at most `capacity` ids, each forgotten
 /// after its TTL. Reservation is atomic per key.
 ///
-/// When full, the oldest ids are evicted first: keep the capacity above
-/// (deliveries per second × retention) for the senders you receive. Shared by
+/// Expired ids are dropped as the store is used. A live id is never evicted:
+/// when a shard is full of them, a reservation fails with a [`StoreError`]
+/// (503, or accepted without protection under
+/// [`fail_open`](crate::VerifierBuilder::fail_open)) until some expire. Keep
+/// the capacity above (deliveries per second × retention) for the senders you
+/// receive. Shared by
 /// clones; not shared between processes (use `hookwise-redis` for that).
 ///
 /// ```
@@ -202,20 +235,27 @@ impl MemoryStore {
         self.len().await == 0
     }
 
-    fn reserve_now(&self, key: &str, token: &Token, ttl: Duration) -> Reserve {
+    fn reserve_now(&self, key: &str, token: &Token, ttl: Duration) -> Result<Reserve, StoreError> {
         let now = Instant::now();
         let (hash, mut shard, cap) = self.shard(key);
         match shard.live(hash, key, now).map(|e| &e.state) {
-            Some(State::Reserved(_)) => Reserve::InFlight,
-            Some(State::Committed) => Reserve::Committed,
+            Some(State::Reserved(_)) => Ok(Reserve::InFlight),
+            Some(State::Committed) => Ok(Reserve::Committed),
             None => {
-                shard.insert(hash, key, State::Reserved(*token), now + ttl, now, cap);
-                Reserve::Reserved
+                shard.insert(
+                    hash,
+                    key,
+                    State::Reserved(*token),
+                    later(now, ttl),
+                    now,
+                    cap,
+                )?;
+                Ok(Reserve::Reserved)
             }
         }
     }
 
-    fn commit_now(&self, key: &str, token: &Token, retention: Duration) {
+    fn commit_now(&self, key: &str, token: &Token, retention: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
         let (hash, mut shard, cap) = self.shard(key);
         if let Some(e) = shard.get_mut(hash, key).filter(|e| e.expires > now) {
@@ -223,13 +263,13 @@ impl MemoryStore {
             // reservation or an earlier commit is left alone.
             if matches!(&e.state, State::Reserved(t) if t == token) {
                 e.state = State::Committed;
-                e.expires = now + retention;
+                e.expires = later(now, retention);
             }
-            return;
+            return Ok(());
         }
         // Our reservation expired (a slow handler) and nobody took the key:
         // still remember the delivery.
-        shard.insert(hash, key, State::Committed, now + retention, now, cap);
+        shard.insert(hash, key, State::Committed, later(now, retention), now, cap)
     }
 
     fn release_now(&self, key: &str, token: &Token) {
@@ -240,6 +280,14 @@ impl MemoryStore {
             shard.remove(hash, key);
         }
     }
+}
+
+/// `now + d`, saturating at a century (an `Instant` sum can overflow and panic).
+fn later(now: Instant, d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(d.min(CENTURY))
+        .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(now)
 }
 
 impl Default for MemoryStore {
@@ -255,8 +303,7 @@ impl ReplayStore for MemoryStore {
         token: &'a Token,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Reserve, StoreError>> {
-        let r = self.reserve_now(key, token, ttl);
-        Box::pin(std::future::ready(Ok(r)))
+        Box::pin(std::future::ready(self.reserve_now(key, token, ttl)))
     }
 
     fn commit<'a>(
@@ -265,8 +312,7 @@ impl ReplayStore for MemoryStore {
         token: &'a Token,
         retention: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.commit_now(key, token, retention);
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(std::future::ready(self.commit_now(key, token, retention)))
     }
 
     fn release<'a>(
@@ -284,7 +330,7 @@ impl ReplayStore for MemoryStore {
         token: &Token,
         ttl: Duration,
     ) -> Option<Result<Reserve, StoreError>> {
-        Some(Ok(self.reserve_now(key, token, ttl)))
+        Some(self.reserve_now(key, token, ttl))
     }
 
     fn commit_sync(
@@ -293,8 +339,7 @@ impl ReplayStore for MemoryStore {
         token: &Token,
         retention: Duration,
     ) -> Option<Result<(), StoreError>> {
-        self.commit_now(key, token, retention);
-        Some(Ok(()))
+        Some(self.commit_now(key, token, retention))
     }
 
     fn release_sync(&self, key: &str, token: &Token) -> Option<Result<(), StoreError>> {
@@ -416,30 +461,72 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn capacity_bounds_the_store_and_evicts_the_oldest() {
+    async fn a_full_store_refuses_new_ids_and_never_evicts_a_live_one() {
         let s = MemoryStore::new(1000);
-        for i in 0..20_000 {
-            s.reserve(&format!("k{i}"), &Token::new(), MIN)
-                .await
-                .unwrap();
+        let mut refused = 0;
+        for i in 0..5000 {
+            match s.reserve(&format!("k{i}"), &Token::new(), MIN).await {
+                Ok(r) => assert_eq!(r, Reserve::Reserved),
+                Err(e) => {
+                    assert!(e.0.contains("full"), "{e}");
+                    refused += 1;
+                }
+            }
         }
         let n = s.len().await;
-        assert!((900..=1000).contains(&n), "{n}");
-        let tiny = MemoryStore::new(3);
-        for i in 0..50 {
-            tiny.reserve(&format!("t{i}"), &Token::new(), MIN)
-                .await
-                .unwrap();
+        assert!((1..=1000).contains(&n), "{n}");
+        assert_eq!(refused, 5000 - n);
+        // Every id that got a reservation still holds it: none was evicted to
+        // make room for a later one.
+        let mut in_flight = 0;
+        for i in 0..5000 {
+            match s.reserve(&format!("k{i}"), &Token::new(), MIN).await {
+                Ok(Reserve::InFlight) => in_flight += 1,
+                Ok(other) => panic!("k{i}: {other:?}"),
+                Err(_) => {}
+            }
         }
-        assert!(tiny.len().await <= 3);
-        // The newest ids are still known, the oldest were evicted.
+        assert_eq!(in_flight, n);
+    }
+
+    #[test]
+    fn a_shard_reclaims_expired_ids_behind_a_live_one() {
+        let (cap, now, t) = (3, Instant::now(), Token::new());
+        let s = Duration::from_secs(1);
+        let mut sh = Shard::default();
+        let put = |sh: &mut Shard, h: u64, key: &str, ttl: Duration, at: Instant| {
+            sh.insert(h, key, State::Reserved(t), at + ttl, at, cap)
+        };
+        // The oldest id is long-lived (another sender's retention); two short
+        // ones come after it.
+        put(&mut sh, 1, "long", 3600 * s, now).unwrap();
+        put(&mut sh, 2, "a", s, now).unwrap();
+        put(&mut sh, 3, "b", s, now).unwrap();
+        assert!(put(&mut sh, 4, "c", s, now).is_err(), "full of live ids");
+        // Once the short ones expire, they make room although the oldest lives.
+        let later = now + 2 * s;
+        put(&mut sh, 4, "c", s, later).unwrap();
+        put(&mut sh, 5, "d", s, later).unwrap();
+        assert!(sh.live(1, "long", later).is_some());
+        assert!(sh.get(2, "a").is_none() && sh.get(3, "b").is_none());
+        // And again for ids inserted after a sweep.
+        let last = later + 2 * s;
+        put(&mut sh, 6, "e", s, last).unwrap();
+        assert!(sh.live(1, "long", last).is_some());
+    }
+
+    #[test]
+    fn huge_durations_saturate_instead_of_panicking() {
+        let s = MemoryStore::new(10);
+        let t = Token::new();
         assert_eq!(
-            s.reserve("k19999", &Token::new(), MIN).await.unwrap(),
-            Reserve::InFlight
-        );
-        assert_eq!(
-            s.reserve("k0", &Token::new(), MIN).await.unwrap(),
+            s.reserve_now("k", &t, Duration::MAX).unwrap(),
             Reserve::Reserved
+        );
+        s.commit_now("k", &t, Duration::MAX).unwrap();
+        assert_eq!(
+            s.reserve_now("k", &Token::new(), MIN).unwrap(),
+            Reserve::Committed
         );
     }
 }
