@@ -123,7 +123,7 @@ impl Tolerance {
     }
     /// Past plus future: how long a replay store must remember an id.
     pub fn span(&self) -> Duration {
-        self.past + self.future.unwrap_or(self.past)
+        self.past.saturating_add(self.future.unwrap_or(self.past))
     }
 
     /// Checks `ts` against `now`; `Err(skew)` carries `now - ts` in seconds.

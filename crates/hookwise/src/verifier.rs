@@ -589,7 +589,7 @@ impl VerifierBuilder {
             .collect::<Result<Vec<_>, _>>()?;
         let span = self.tolerance.span();
         let retention = self.retention.unwrap_or(if self.scheme.is_timestamped() {
-            span + Duration::from_secs(60)
+            span.saturating_add(Duration::from_secs(60))
         } else {
             Duration::from_secs(24 * 3600)
         });
@@ -643,5 +643,40 @@ mod tests {
         // Going without is a choice that stays possible.
         let without = builder().without_replay_store().build().unwrap();
         assert!(!without.has_replay_store());
+    }
+}
+
+#[cfg(all(test, feature = "memory-store"))]
+mod limits {
+    use super::*;
+    use crate::providers;
+
+    #[test]
+    fn huge_windows_and_ttls_build_and_verify_without_overflow() {
+        let v = Verifier::builder(providers::stripe())
+            .secret("whsec_k")
+            .unwrap()
+            .tolerance(Tolerance::past_only(Duration::MAX))
+            .in_flight_ttl(Duration::MAX)
+            .build()
+            .unwrap();
+        let body = br#"{"id":"evt_1","type":"x"}"#;
+        let now = Clock::now_unix(&SystemClock);
+        let signed = providers::stripe()
+            .sign(
+                "whsec_k",
+                body,
+                &crate::scheme::SignParams {
+                    timestamp: Some(now),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let d = v.verify(&RequestParts::new(&signed.headers), body).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let admitted = rt.block_on(v.admit(&d)).unwrap();
+        assert!(matches!(admitted, Admission::Proceed(_)));
     }
 }
