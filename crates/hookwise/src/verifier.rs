@@ -323,23 +323,46 @@ impl Verifier {
         };
         let token = Token::new();
         let key = delivery.replay_key();
-        let reserved = match store.reserve_sync(key, &token, i.in_flight_ttl) {
-            Some(r) => r,
-            None => store.reserve(key, &token, i.in_flight_ttl).await,
-        };
-        match reserved {
-            Ok(Reserve::Reserved) => Ok(Admission::Proceed(ReplayGuard::new(
+        let guard = || {
+            ReplayGuard::new(
                 store.clone(),
                 key,
                 token,
                 self.retention_for(delivery),
                 i.fail_open,
-            ))),
-            Ok(Reserve::Committed) => Ok(Admission::Duplicate),
-            Ok(Reserve::InFlight) => Err(Rejection::new(
-                Reason::DuplicateInFlight,
-                "the same delivery is being processed",
-            )),
+            )
+        };
+        let (reserved, mut held) = match store.reserve_sync(key, &token, i.in_flight_ttl) {
+            Some(r) => (r, None),
+            None => {
+                // Over the network the reservation may be made even when its
+                // answer is lost (a timeout) or no longer awaited (this future
+                // dropped): a guard held across the call releases it then, so the
+                // sender's retry is not refused for the whole in-flight TTL.
+                let held = guard();
+                (
+                    store.reserve(key, &token, i.in_flight_ttl).await,
+                    Some(held),
+                )
+            }
+        };
+        match reserved {
+            Ok(Reserve::Reserved) => Ok(Admission::Proceed(held.take().unwrap_or_else(guard))),
+            Ok(Reserve::Committed) => {
+                if let Some(h) = held.as_mut() {
+                    h.disarm();
+                }
+                Ok(Admission::Duplicate)
+            }
+            Ok(Reserve::InFlight) => {
+                if let Some(h) = held.as_mut() {
+                    h.disarm();
+                }
+                Err(Rejection::new(
+                    Reason::DuplicateInFlight,
+                    "the same delivery is being processed",
+                ))
+            }
             Err(e) if i.fail_open => {
                 #[cfg(feature = "tracing")]
                 tracing::error!(target: "hookwise::replay", provider = self.provider(), error = %e, "replay store unavailable; FAIL-OPEN is configured, delivery accepted without replay protection");

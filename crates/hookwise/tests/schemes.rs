@@ -674,3 +674,84 @@ fn a_form_body_verifies_only_as_the_payload_field_alone() {
         );
     }
 }
+
+/// A network store whose reserve reaches the store but whose answer is lost
+/// (`Fail`), or never comes (`Hang`); counts the releases asked of it.
+#[derive(Debug)]
+struct LostAnswer {
+    hang: bool,
+    releases: std::sync::atomic::AtomicUsize,
+}
+
+impl hookwise::replay::ReplayStore for LostAnswer {
+    fn reserve<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a hookwise::replay::Token,
+        _: Duration,
+    ) -> hookwise::replay::BoxFuture<
+        'a,
+        Result<hookwise::replay::Reserve, hookwise::replay::StoreError>,
+    > {
+        if self.hang {
+            Box::pin(std::future::pending())
+        } else {
+            Box::pin(async { Err(hookwise::replay::StoreError("timed out".into())) })
+        }
+    }
+    fn commit<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a hookwise::replay::Token,
+        _: Duration,
+    ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn release<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a hookwise::replay::Token,
+    ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+        self.releases
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn a_reservation_whose_answer_is_lost_is_released() {
+    let (h, body) = stripe_header("");
+    for hang in [false, true] {
+        let store = std::sync::Arc::new(LostAnswer {
+            hang,
+            releases: Default::default(),
+        });
+        let v = Verifier::builder(providers::stripe())
+            .secret("whsec_k")
+            .unwrap()
+            .clock(FixedClock::new(NOW))
+            .replay_store_arc(store.clone())
+            .build()
+            .unwrap();
+        let d = v.verify(&RequestParts::new(&h), body).unwrap();
+        if hang {
+            // The request goes away while the store has not answered.
+            let r = tokio::time::timeout(Duration::from_millis(20), v.admit(&d)).await;
+            assert!(r.is_err());
+        } else {
+            assert_eq!(v.admit(&d).await.unwrap_err().code(), "store_unavailable");
+        }
+        // Released in the background, with the reservation's own token.
+        for _ in 0..100 {
+            if store.releases.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            store.releases.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "hang: {hang}"
+        );
+    }
+}

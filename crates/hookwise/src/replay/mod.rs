@@ -242,6 +242,12 @@ impl ReplayGuard {
         Some(outcome)
     }
 
+    /// Forgets the reservation without releasing it (it is not ours: the
+    /// store answered that the key is taken).
+    pub(crate) fn disarm(&mut self) {
+        self.inner = None;
+    }
+
     /// The handler failed: free the key so the sender's retry is processed.
     ///
     /// # Errors
