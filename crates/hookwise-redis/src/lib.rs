@@ -480,7 +480,13 @@ pub fn redact_url(url: &str) -> String {
         Some(i) => (&url[..i + 3], &url[i + 3..]),
         None => ("", url),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // The userinfo ends at the last `@`: a password with an unescaped `/`, `?`
+    // or `#` must not end the authority early and be shown (a query holding an
+    // `@` is then over-redacted, never leaked).
+    let host_start = rest.rfind('@').map_or(0, |at| at + 1);
+    let authority_end = rest[host_start..]
+        .find(['/', '?', '#'])
+        .map_or(rest.len(), |end| host_start + end);
     let (authority, tail) = rest.split_at(authority_end);
     let authority = match authority.rfind('@') {
         Some(at) => {
@@ -531,6 +537,13 @@ mod tests {
             "rediss://alice:***@host"
         );
         assert_eq!(redact_url("redis://hunter2@host"), "redis://***@host");
+        // Unescaped URL delimiters inside the password.
+        for pw in ["abc#123", "a/b", "x?y", "p@ss/w#rd?"] {
+            let shown = redact_url(&format!("redis://:{pw}@host:6379/0"));
+            assert_eq!(shown, "redis://:***@host:6379/0", "{pw}");
+            let shown = redact_url(&format!("redis://user:{pw}@host"));
+            assert!(!shown.contains(pw) && shown.ends_with("@host"), "{shown}");
+        }
         assert_eq!(
             redact_url("redis+unix:///tmp/r.sock?db=1&pass=hunter2"),
             "redis+unix:///tmp/r.sock?db=1&pass=***"

@@ -62,6 +62,11 @@ pub const NAMES: &[&str] = &[
     "gitea",
     "gogs",
     "mailgun",
+    #[cfg(feature = "ed25519")]
+    "discord",
+    #[cfg(feature = "ecdsa")]
+    "sendgrid",
+    "twilio",
 ];
 
 /// The preset for a provider name. `url` is the public URL the sender signs
