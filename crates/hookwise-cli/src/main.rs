@@ -54,8 +54,9 @@ struct Common {
 struct SignArgs {
     #[command(flatten)]
     common: Common,
-    /// The secret, as the sender shows it.
-    #[arg(long, short = 's')]
+    /// The secret, as the sender shows it (or set `HOOKWISE_SECRET`, which
+    /// other local users cannot read from the process list).
+    #[arg(long, short = 's', env = "HOOKWISE_SECRET", hide_env_values = true)]
     secret: String,
     /// Unix seconds to sign (default: now).
     #[arg(long)]
@@ -82,8 +83,9 @@ enum Format {
 struct SendArgs {
     #[command(flatten)]
     common: Common,
-    /// The secret, as the sender shows it.
-    #[arg(long, short = 's')]
+    /// The secret, as the sender shows it (or set `HOOKWISE_SECRET`, which
+    /// other local users cannot read from the process list).
+    #[arg(long, short = 's', env = "HOOKWISE_SECRET", hide_env_values = true)]
     secret: String,
     /// The event type header value, for senders that have one.
     #[arg(long)]
@@ -100,8 +102,15 @@ struct SendArgs {
 struct VerifyArgs {
     #[command(flatten)]
     common: Common,
-    /// A secret to try (repeat for rotation).
-    #[arg(long, short = 's', required_unless_present = "public_key")]
+    /// A secret to try (repeat for rotation; or set `HOOKWISE_SECRET`, which
+    /// other local users cannot read from the process list).
+    #[arg(
+        long,
+        short = 's',
+        env = "HOOKWISE_SECRET",
+        hide_env_values = true,
+        required_unless_present = "public_key"
+    )]
     secret: Vec<String>,
     /// A public key (Discord hex, SendGrid `MFkw…`, Standard Webhooks `whpk_…`; repeatable).
     #[arg(long)]

@@ -471,3 +471,42 @@ fn send_delivers_to_a_running_receiver_and_reports_the_answer() {
         .stdout(predicate::str::contains("status:  401"))
         .stdout(predicate::str::contains("reason:  signature_mismatch"));
 }
+
+#[test]
+fn the_secret_can_come_from_the_environment_and_is_not_shown() {
+    // Kept off the command line (and so out of `ps`): HOOKWISE_SECRET.
+    let body = tmp("env.json", br#"{"zen":"x"}"#);
+    let sign = |with_flag: bool| {
+        let mut c = hookwise();
+        c.args(["sign", "-p", "github", "--format", "json", "--body-file"])
+            .arg(&body);
+        if with_flag {
+            c.args(["-s", "env-s3cret"]).env_remove("HOOKWISE_SECRET");
+        } else {
+            c.env("HOOKWISE_SECRET", "env-s3cret");
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    assert_eq!(sign(false), sign(true));
+    let help = hookwise()
+        .args(["sign", "--help"])
+        .env("HOOKWISE_SECRET", "env-s3cret")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(help.stdout).unwrap();
+    assert!(text.contains("HOOKWISE_SECRET"), "{text}");
+    assert!(!text.contains("env-s3cret"), "{text}");
+    // Without either, a usage error (2).
+    hookwise()
+        .args(["sign", "-p", "github", "--body-file"])
+        .arg(&body)
+        .env_remove("HOOKWISE_SECRET")
+        .assert()
+        .code(2);
+}
