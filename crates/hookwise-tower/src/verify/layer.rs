@@ -16,7 +16,16 @@ pub(crate) struct Shared<R> {
     pub(crate) verifier: Verifier,
     pub(crate) on_rejection: R,
     pub(crate) peer_addr: PeerAddrFn,
+    pub(crate) request_uri: RequestUriFn,
     pub(crate) handshakes: bool,
+}
+
+/// Finds the request's original URI in the extensions (`None`: the request's own).
+pub(crate) type RequestUriFn = for<'a> fn(&'a http::Extensions) -> Option<&'a http::Uri>;
+
+/// The default: the request's own URI.
+pub(crate) const fn own_uri(_: &http::Extensions) -> Option<&http::Uri> {
+    None
 }
 
 /// Reads the client's address from the request extensions.
@@ -58,6 +67,7 @@ impl VerifyWebhook {
                 verifier,
                 on_rejection: DefaultOnRejection,
                 peer_addr: socket_addr_extension,
+                request_uri: own_uri,
                 handshakes: false,
             }),
         }
@@ -92,6 +102,7 @@ impl<R> VerifyWebhook<R> {
                 verifier: self.shared.verifier.clone(),
                 on_rejection: f,
                 peer_addr: self.shared.peer_addr,
+                request_uri: self.shared.request_uri,
                 handshakes: self.shared.handshakes,
             }),
         }
@@ -131,6 +142,38 @@ impl<R> VerifyWebhook<R> {
         Self {
             shared: Arc::new(Shared {
                 peer_addr: f,
+                ..(*self.shared).clone()
+            }),
+        }
+    }
+
+    /// Where the layer finds the URI the sender signed, for the senders that
+    /// sign the request's path and query (HubSpot v3); the default is the
+    /// request's own URI.
+    ///
+    /// Under `Router::nest`, axum strips the mount prefix from the URI it hands
+    /// to the nested router, while the sender signed the full path. axum keeps
+    /// the full one as `OriginalUri`; this crate depends on `axum-core` only and
+    /// cannot name that type, so tell the layer where to look:
+    ///
+    /// ```
+    /// use axum::extract::OriginalUri;
+    /// use hookwise::{providers, Verifier};
+    /// use hookwise_tower::VerifyWebhook;
+    ///
+    /// let verifier = Verifier::new(providers::hubspot("https://example.com"), "hs-secret")?;
+    /// let layer = VerifyWebhook::new(verifier)
+    ///     .request_uri_from(|ext| ext.get::<OriginalUri>().map(|u| &u.0));
+    /// # let _ = layer;
+    /// # Ok::<(), hookwise::ConfigError>(())
+    /// ```
+    pub fn request_uri_from(self, f: RequestUriFn) -> Self
+    where
+        R: Clone,
+    {
+        Self {
+            shared: Arc::new(Shared {
+                request_uri: f,
                 ..(*self.shared).clone()
             }),
         }

@@ -19,7 +19,7 @@ use tower_service::Service;
 
 use super::DUPLICATE_HEADER;
 use super::future::ResponseFuture;
-use super::layer::{Shared, socket_addr_extension};
+use super::layer::{RequestUriFn, Shared, own_uri, socket_addr_extension};
 use super::rejection::{DefaultOnRejection, OnRejection};
 use crate::BoxError;
 use crate::collect::{CollectError, collect};
@@ -62,6 +62,7 @@ impl<S> VerifyWebhookService<S> {
                 verifier,
                 on_rejection: DefaultOnRejection,
                 peer_addr: socket_addr_extension,
+                request_uri: own_uri,
                 handshakes: false,
             }),
         }
@@ -152,6 +153,7 @@ where
 {
     async move {
         let verifier = &shared.verifier;
+        let head = |parts| signed_head(parts, shared.request_uri);
         let reject = |rejection: Rejection| {
             rejection.trace(verifier.provider());
             let mut res = shared.on_rejection.on_rejection(&rejection);
@@ -181,10 +183,8 @@ where
         if shared.handshakes {
             let peer = (shared.peer_addr)(&parts.extensions);
             let certs = parts.extensions.get::<PeerCertificates>();
-            let head = RequestParts::from(&parts)
-                .peer(peer)
-                .peer_certificates(certs);
-            if let Some(answer) = verifier.pre_handshake(&head) {
+            let req = head(&parts).peer(peer).peer_certificates(certs);
+            if let Some(answer) = verifier.pre_handshake(&req) {
                 return Err(answer.map(handshake_response).map_err(reject_unread)?);
             }
         }
@@ -198,11 +198,7 @@ where
             let mut pending = {
                 let peer = (shared.peer_addr)(&parts.extensions);
                 let certs = parts.extensions.get::<PeerCertificates>();
-                verifier.check_headers(
-                    &RequestParts::from(&parts)
-                        .peer(peer)
-                        .peer_certificates(certs),
-                )
+                verifier.check_headers(&head(&parts).peer(peer).peer_certificates(certs))
             }
             .map_err(reject_unread)?;
 
@@ -271,9 +267,7 @@ where
 
             // 3b. A sender handshake, verified like any delivery, answered here.
             if shared.handshakes {
-                if let Some(reply) =
-                    verifier.handshake(&RequestParts::from(&parts), &delivery, &bytes)
-                {
+                if let Some(reply) = verifier.handshake(&head(&parts), &delivery, &bytes) {
                     #[cfg(feature = "tracing")]
                     tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
                     return Err(handshake_response(reply));
@@ -291,6 +285,16 @@ where
             Ok(Admission::Duplicate) => Err(duplicate(delivery)),
             Err(rejection) => Err(reject(rejection)),
         }
+    }
+}
+
+/// The request as the sender signed it: its own URI, or the original one the
+/// layer was told where to find (axum's `nest` strips the mount prefix).
+fn signed_head(parts: &http::request::Parts, uri: RequestUriFn) -> RequestParts<'_> {
+    let req = RequestParts::from(parts);
+    match uri(&parts.extensions).and_then(http::Uri::path_and_query) {
+        Some(pq) => req.uri(pq.as_str()),
+        None => req,
     }
 }
 

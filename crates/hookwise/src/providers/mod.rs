@@ -484,7 +484,8 @@ pub fn square(notification_url: impl Into<String>) -> Scheme {
 
 /// HubSpot v3: `X-HubSpot-Signature-v3: <b64>` over
 /// `{method}{url}{body}{timestamp}`, timestamp in ms, ±300 s. `public_origin` is
-/// `https://your.host` as HubSpot calls it; the request target is appended.
+/// `https://your.host` as HubSpot calls it; the request target is appended
+/// (under axum's `Router::nest`, see `hookwise_tower`'s `request_uri_from`).
 pub fn hubspot(public_origin: impl Into<String>) -> Scheme {
     let s = set(
         "x-hubspot-signature-v3",
