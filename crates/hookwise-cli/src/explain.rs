@@ -80,12 +80,25 @@ fn parse_headers(a: &VerifyArgs) -> Result<HeaderList, String> {
     Ok(list)
 }
 
+/// The keys to try: `--secret`s and `--public-key`s, else `HOOKWISE_SECRET`
+/// (read only then: an exported secret must not join public keys).
+fn secrets(a: &VerifyArgs) -> Result<Vec<String>, String> {
+    let given: Vec<String> = a.secret.iter().chain(&a.public_key).cloned().collect();
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    match std::env::var("HOOKWISE_SECRET") {
+        Ok(s) if !s.is_empty() => Ok(vec![s]),
+        _ => Err("give a --secret (or HOOKWISE_SECRET) or a --public-key".to_owned()),
+    }
+}
+
 pub(crate) fn run(a: &VerifyArgs) -> Result<ExitCode, String> {
     let body = input::body(&a.common.body_file)?;
     let headers = parse_headers(a)?;
     let case = Case {
         provider: &a.common.provider,
-        secrets: a.secret.iter().chain(&a.public_key).cloned().collect(),
+        secrets: secrets(a)?,
         headers: &headers,
         body: &body,
         url: a.common.url.clone(),

@@ -103,14 +103,9 @@ struct VerifyArgs {
     #[command(flatten)]
     common: Common,
     /// A secret to try (repeat for rotation; or set `HOOKWISE_SECRET`, which
-    /// other local users cannot read from the process list).
-    #[arg(
-        long,
-        short = 's',
-        env = "HOOKWISE_SECRET",
-        hide_env_values = true,
-        required_unless_present = "public_key"
-    )]
+    /// other local users cannot read from the process list, and which is not
+    /// used when a `--secret` or `--public-key` is given).
+    #[arg(long, short = 's')]
     secret: Vec<String>,
     /// A public key (Discord hex, SendGrid `MFkw…`, Standard Webhooks `whpk_…`; repeatable).
     #[arg(long)]

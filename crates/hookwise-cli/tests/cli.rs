@@ -510,3 +510,33 @@ fn the_secret_can_come_from_the_environment_and_is_not_shown() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn verify_takes_the_environment_secret_only_without_other_keys() {
+    let body = tmp("envv.json", br#"{"zen":"y"}"#);
+    let signed = hookwise()
+        .args(["sign", "-p", "github", "-s", "env-s3cret", "--body-file"])
+        .arg(&body)
+        .output()
+        .unwrap();
+    let headers = tmp("envv.headers", &signed.stdout);
+    let verify = |env: Option<&str>, extra: &[&str]| {
+        let mut c = hookwise();
+        c.args(["verify", "-p", "github", "--body-file"])
+            .arg(&body)
+            .arg("--headers-file")
+            .arg(&headers)
+            .args(extra);
+        match env {
+            Some(v) => c.env("HOOKWISE_SECRET", v),
+            None => c.env_remove("HOOKWISE_SECRET"),
+        };
+        c.output().unwrap().status.code()
+    };
+    assert_eq!(verify(Some("env-s3cret"), &[]), Some(0));
+    assert_eq!(verify(Some("wrong"), &[]), Some(1));
+    // A given --secret wins over the environment.
+    assert_eq!(verify(Some("wrong"), &["-s", "env-s3cret"]), Some(0));
+    // No key at all: a usage error.
+    assert_eq!(verify(None, &[]), Some(2));
+}

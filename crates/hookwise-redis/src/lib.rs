@@ -480,13 +480,14 @@ pub fn redact_url(url: &str) -> String {
         Some(i) => (&url[..i + 3], &url[i + 3..]),
         None => ("", url),
     };
-    // The userinfo ends at the last `@`: a password with an unescaped `/`, `?`
-    // or `#` must not end the authority early and be shown (a query holding an
-    // `@` is then over-redacted, never leaked).
-    let host_start = rest.rfind('@').map_or(0, |at| at + 1);
-    let authority_end = rest[host_start..]
-        .find(['/', '?', '#'])
-        .map_or(rest.len(), |end| host_start + end);
+    // An `@` after a `/`, `?` or `#` is ambiguous: a password with one of those
+    // unescaped, or an `@` inside the query. Either way part of a secret could
+    // be shown, so everything after the scheme is.
+    let first_delimiter = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest.rfind('@').is_some_and(|at| at > first_delimiter) {
+        return format!("{scheme}***");
+    }
+    let authority_end = first_delimiter;
     let (authority, tail) = rest.split_at(authority_end);
     let authority = match authority.rfind('@') {
         Some(at) => {
@@ -537,12 +538,21 @@ mod tests {
             "rediss://alice:***@host"
         );
         assert_eq!(redact_url("redis://hunter2@host"), "redis://***@host");
-        // Unescaped URL delimiters inside the password.
+        // Unescaped URL delimiters inside the password, or an `@` in a query
+        // password: nothing of it is shown.
         for pw in ["abc#123", "a/b", "x?y", "p@ss/w#rd?"] {
-            let shown = redact_url(&format!("redis://:{pw}@host:6379/0"));
-            assert_eq!(shown, "redis://:***@host:6379/0", "{pw}");
-            let shown = redact_url(&format!("redis://user:{pw}@host"));
-            assert!(!shown.contains(pw) && shown.ends_with("@host"), "{shown}");
+            for url in [
+                format!("redis://:{pw}@host:6379/0"),
+                format!("redis://user:{pw}@host"),
+                format!("redis://host:6379/0?password={pw}"),
+                format!("redis+unix:///tmp/r.sock?db=1&pass={pw}"),
+            ] {
+                let shown = redact_url(&url);
+                for part in pw.split(['@', '/', '#', '?']).filter(|p| p.len() > 1) {
+                    assert!(!shown.contains(part), "{url} -> {shown}");
+                }
+                assert!(shown.starts_with("redis"), "{shown}");
+            }
         }
         assert_eq!(
             redact_url("redis+unix:///tmp/r.sock?db=1&pass=hunter2"),

@@ -282,6 +282,12 @@ impl Config {
             (None, Some(_)) => {
                 return Err("HOOKWISE_TRUSTED_PROXIES needs HOOKWISE_ALLOW_IPS".to_owned());
             }
+            (None, None) if set("HOOKWISE_FORWARDING_HEADER").is_some() => {
+                return Err(
+                    "HOOKWISE_FORWARDING_HEADER needs HOOKWISE_ALLOW_IPS and HOOKWISE_TRUSTED_PROXIES"
+                        .to_owned(),
+                );
+            }
             (None, None) => None,
         };
         let flag = |k: &str| get(k).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
@@ -645,6 +651,20 @@ mod tests {
         assert!(c.banner("actix").contains("HOOKWISE_ALLOW_IPS"));
         assert!(lookup(&[("HOOKWISE_ALLOW_IPS", "10.0.0.0/33")]).is_err());
         assert!(lookup(&[("HOOKWISE_TRUSTED_PROXIES", "10.0.0.0/8")]).is_err());
+        // The forwarding header: one of the two names, and only with a list.
+        for (v, ok) in [
+            ("forwarded", true),
+            ("X-Forwarded-For", true),
+            ("via", false),
+        ] {
+            let got = lookup(&[
+                ("HOOKWISE_ALLOW_IPS", "192.30.252.0/22"),
+                ("HOOKWISE_TRUSTED_PROXIES", "10.0.0.0/8"),
+                ("HOOKWISE_FORWARDING_HEADER", v),
+            ]);
+            assert_eq!(got.is_ok(), ok, "{v}");
+        }
+        assert!(lookup(&[("HOOKWISE_FORWARDING_HEADER", "forwarded")]).is_err());
         assert!(
             lookup(&[("HOOKWISE_ALLOW_IPS", " , ")]).is_err(),
             "an empty list refuses all"

@@ -415,8 +415,8 @@ pub fn linear() -> Scheme {
 }
 
 /// Paddle Billing: `Paddle-Signature: ts=<unix>;h1=<hex>[;h1=…]` over
-/// `{ts}:{body}`; the whole `pdl_ntfset_…` secret is the key. ±5 s, as
-/// Paddle's SDKs.
+/// `{ts}:{body}`; the whole `pdl_ntfset_…` secret is the key. ±5 s (Paddle's
+/// SDKs check 5 s into the past only; [`Tolerance::past_only`] matches them).
 pub fn paddle() -> Scheme {
     let fmt = SignatureFormat::List {
         separator: ';',

@@ -105,6 +105,32 @@ impl Shard {
         self.table.len() < capacity
     }
 
+    /// A live entry of `key`: our reservation becomes a commit until `expires`
+    /// (someone else's reservation or an earlier commit is left alone).
+    /// `false` when the key has no live entry.
+    fn commit_live(
+        &mut self,
+        hash: u64,
+        key: &str,
+        token: &Token,
+        expires: Instant,
+        now: Instant,
+    ) -> bool {
+        let Some(e) = self.get_mut(hash, key).filter(|e| e.expires > now) else {
+            return false;
+        };
+        if matches!(&e.state, State::Reserved(t) if t == token) {
+            e.state = State::Committed;
+            e.expires = expires;
+            // A retention shorter than the reservation's TTL brings the expiry
+            // forward: keep the shard's bound below it.
+            if let Some(t) = &mut self.full_until {
+                *t = (*t).min(expires);
+            }
+        }
+        true
+    }
+
     /// `Err` when the shard is full of live ids (see [`Shard::make_room`]).
     fn insert(
         &mut self,
@@ -115,9 +141,7 @@ impl Shard {
         now: Instant,
         capacity: usize,
     ) -> Result<(), StoreError> {
-        let room = self.make_room(now, capacity);
-        let reuse = self.get(hash, key).is_some();
-        if !room && !reuse {
+        if !self.make_room(now, capacity) && self.get(hash, key).is_none() {
             return Err(StoreError(format!(
                 "the in-memory replay store is full: {capacity} live ids in this shard \
                  (raise MemoryStore::new's capacity above deliveries per second × retention)"
@@ -258,13 +282,7 @@ impl MemoryStore {
     fn commit_now(&self, key: &str, token: &Token, retention: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
         let (hash, mut shard, cap) = self.shard(key);
-        if let Some(e) = shard.get_mut(hash, key).filter(|e| e.expires > now) {
-            // Only our own reservation becomes a commit; someone else's
-            // reservation or an earlier commit is left alone.
-            if matches!(&e.state, State::Reserved(t) if t == token) {
-                e.state = State::Committed;
-                e.expires = later(now, retention);
-            }
+        if shard.commit_live(hash, key, token, later(now, retention), now) {
             return Ok(());
         }
         // Our reservation expired (a slow handler) and nobody took the key:
@@ -513,6 +531,28 @@ mod tests {
         let last = later + 2 * s;
         put(&mut sh, 6, "e", s, last).unwrap();
         assert!(sh.live(1, "long", last).is_some());
+    }
+
+    #[test]
+    fn a_commit_shorter_than_its_reservation_still_makes_room_when_it_expires() {
+        let (cap, now, t) = (2, Instant::now(), Token::new());
+        let s = Duration::from_secs(1);
+        let mut sh = Shard::default();
+        sh.insert(1, "long", State::Committed, now + 3600 * s, now, cap)
+            .unwrap();
+        sh.insert(2, "r", State::Reserved(t), now + 300 * s, now, cap)
+            .unwrap();
+        // Full: a sweep finds nothing and bounds the next one at 300 s.
+        assert!(
+            sh.insert(3, "x", State::Reserved(t), now + s, now, cap)
+                .is_err()
+        );
+        // `r` commits with a 1 s retention (shorter than its 300 s reservation).
+        assert!(sh.commit_live(2, "r", &t, now + s, now));
+        let later = now + 2 * s;
+        sh.insert(3, "x", State::Reserved(t), later + s, later, cap)
+            .unwrap();
+        assert!(sh.live(1, "long", later).is_some());
     }
 
     #[test]
