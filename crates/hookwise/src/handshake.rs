@@ -5,8 +5,8 @@
 //! |---|---|---|---|
 //! | Slack | body `{"type":"url_verification","challenge":…}` | `{"challenge":…}` | the request signature |
 //! | Zoom | body `{"event":"endpoint.url_validation","payload":{"plainToken":…}}` | `{"plainToken":…,"encryptedToken":hex(HMAC-SHA256(secret, plainToken))}` | the request signature |
-//! | Twitch | header `Twitch-Eventsub-Message-Type: webhook_callback_verification` | the body's `challenge`, `text/plain` | the request signature |
-//! | Discord | body `{"type":1}` (PING) | `{"type":1}` | the request signature |
+//! | Twitch | body with a top-level `challenge` (sent with `Twitch-Eventsub-Message-Type: webhook_callback_verification`) | the body's `challenge`, `text/plain` | the request signature (the message-type header is not signed, so the signed body decides) |
+//! | Discord | interaction PING, body `{"type":1,…}` without an `event`; webhook-event PING, body `{"type":0,…}` | `{"type":1}`; `204` without a body | the request signature |
 //! | Meta | `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…` | the challenge, `text/plain` | the verify token (constant-time), configured with [`crate::VerifierBuilder::meta_verify_token`] |
 //!
 //! Signed handshakes are answered only after verification
@@ -38,6 +38,14 @@ impl HandshakeReply {
             kind,
         }
     }
+    const fn no_content(kind: &'static str) -> Self {
+        Self {
+            status: 204,
+            content_type: "text/plain; charset=utf-8",
+            body: Vec::new(),
+            kind,
+        }
+    }
     fn text(kind: &'static str, s: &str) -> Self {
         Self {
             status: 200,
@@ -53,7 +61,6 @@ impl HandshakeReply {
 pub(crate) fn signed(
     delivery: &Delivery,
     body: &[u8],
-    twitch_message_type: Option<&[u8]>,
     zoom_token: &dyn Fn(&[u8]) -> Option<String>,
 ) -> Option<HandshakeReply> {
     match delivery.provider() {
@@ -80,19 +87,26 @@ pub(crate) fn signed(
             ))
         }
         "twitch" => {
-            if twitch_message_type? != b"webhook_callback_verification" {
-                return None;
-            }
+            // Decided by the signed body: a notification or revocation never
+            // has a top-level `challenge`, and a captured verification
+            // re-sent as `notification` (the header is unsigned) must not
+            // reach the handler as an event.
             let [challenge] = crate::json::extract(body, [&["challenge"]]);
-            Some(HandshakeReply::text(
-                "twitch.webhook_callback_verification",
-                &challenge?,
-            ))
+            challenge.map(|c| HandshakeReply::text("twitch.webhook_callback_verification", &c))
         }
         "discord" => {
-            let [ty] = crate::json::extract(body, [&["type"]]);
-            (ty.as_deref() == Some("1"))
-                .then(|| HandshakeReply::json("discord.ping", &serde_json::json!({ "type": 1 })))
+            // Interactions: PING is type 1 (answered `{"type":1}`). Webhook
+            // events: PING is type 0 (answered 204) and type 1 is an event,
+            // which carries an `event` object and goes to the handler.
+            let [ty, event] = crate::json::extract(body, [&["type"], &["event", "type"]]);
+            match (ty.as_deref(), event) {
+                (Some("0"), _) => Some(HandshakeReply::no_content("discord.webhook_ping")),
+                (Some("1"), None) => Some(HandshakeReply::json(
+                    "discord.ping",
+                    &serde_json::json!({ "type": 1 }),
+                )),
+                _ => None,
+            }
         }
         _ => None,
     }

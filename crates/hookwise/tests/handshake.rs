@@ -92,13 +92,30 @@ fn twitch_callback_verification_echoes_the_challenge_as_text() {
         (200, "text/plain; charset=utf-8")
     );
     assert_eq!(r.body, b"pogchamp-kappa-360noscope-vohiyo");
+    // The message-type header is not signed: the same captured body re-sent as
+    // a `notification` is still the handshake, and never reaches the handler.
     let (v, h, d) = verified(
         providers::twitch(),
         "twitch-secret-123",
         body,
         &[("Twitch-Eventsub-Message-Type", "notification")],
     );
-    assert!(v.handshake(&RequestParts::new(&h), &d, body).is_none());
+    let r = v.handshake(&RequestParts::new(&h), &d, body).unwrap();
+    assert_eq!(r.body, b"pogchamp-kappa-360noscope-vohiyo");
+    // A real notification is not a handshake, and its event type is the
+    // signed body's, whatever the (unsigned) subscription-type header says.
+    let note = br#"{"subscription":{"id":"f1c2","type":"channel.follow","version":"2"},"event":{"user_id":"1234"}}"#;
+    let (v, h, d) = verified(
+        providers::twitch(),
+        "twitch-secret-123",
+        note,
+        &[
+            ("Twitch-Eventsub-Message-Type", "notification"),
+            ("Twitch-Eventsub-Subscription-Type", "channel.ban"),
+        ],
+    );
+    assert!(v.handshake(&RequestParts::new(&h), &d, note).is_none());
+    assert_eq!(d.event_type(), Some("channel.follow"));
 }
 
 #[test]
@@ -128,6 +145,27 @@ fn discord_ping_gets_a_pong() {
     let d = v.verify(&RequestParts::new(&h), body).unwrap();
     let r = v.handshake(&RequestParts::new(&h), &d, body).unwrap();
     assert_eq!(r.body, br#"{"type":1}"#);
+    // Webhook events (another Discord product, same signatures): PING is type 0,
+    // answered 204; type 1 is an event, for the handler.
+    let signed = |body: &[u8]| {
+        let h = scheme
+            .sign(
+                private,
+                body,
+                &SignParams {
+                    timestamp: Some(NOW),
+                    ..SignParams::default()
+                },
+            )
+            .unwrap()
+            .headers;
+        let d = v.verify(&RequestParts::new(&h), body).unwrap();
+        v.handshake(&RequestParts::new(&h), &d, body)
+    };
+    let ping = signed(br#"{"version":1,"application_id":"1","type":0}"#).unwrap();
+    assert_eq!((ping.status, ping.body.len()), (204, 0));
+    let event = br#"{"version":1,"application_id":"1","type":1,"event":{"type":"APPLICATION_AUTHORIZED","timestamp":"2024-10-18T14:42:53.064834","data":{}}}"#;
+    assert!(signed(event).is_none(), "an event goes to the handler");
     // A forged PING never gets that far: verification fails first.
     let forged = HeaderList::new()
         .with("X-Signature-Ed25519", "00".repeat(64))

@@ -360,6 +360,8 @@ pub fn gitlab_signing() -> Scheme {
 
 /// Twitch EventSub: `Twitch-Eventsub-Message-Signature: sha256=<hex>` over
 /// `{message id}{timestamp}{body}`, RFC 3339 timestamp hashed verbatim. ±600 s.
+/// The event type is the signed body's `subscription.type` (the
+/// `Twitch-Eventsub-Subscription-Type` header is not signed).
 pub fn twitch() -> Scheme {
     let s = set(
         "twitch-eventsub-message-signature",
@@ -373,7 +375,7 @@ pub fn twitch() -> Scheme {
         "twitch",
         vec![s],
         vec![Part::Id, Part::Timestamp, Part::Body],
-        h("twitch-eventsub-subscription-type"),
+        Source::body("subscription.type"),
     );
     sc.timestamp_format = TimestampFormat::Rfc3339;
     sc.tolerance = secs(600);
