@@ -65,10 +65,11 @@ impl ClientCertPolicy {
         self.uris.push(uri.to_owned());
         self
     }
-    /// Allows an email subject alternative name (case-insensitive).
+    /// Allows an email subject alternative name (the domain without case, the
+    /// local part exactly, as RFC 5280 §7.5 compares them).
     #[must_use]
     pub fn email(mut self, email: &str) -> Self {
-        self.emails.push(email.to_ascii_lowercase());
+        self.emails.push(email.to_owned());
         self
     }
 
@@ -81,6 +82,18 @@ impl ClientCertPolicy {
         {
             return Err(ConfigError::Scheme(
                 "a client-certificate policy needs at least one allowed identity".into(),
+            ));
+        }
+        // An empty name (a trailing comma in a list) would match a certificate
+        // with an empty CN or SAN: refused rather than allowed.
+        let names = self.common_names.iter().chain(&self.dns_names);
+        if names
+            .chain(&self.uris)
+            .chain(&self.emails)
+            .any(|n| n.trim().is_empty())
+        {
+            return Err(ConfigError::Scheme(
+                "a client-certificate policy has an empty identity".into(),
             ));
         }
         Ok(())
@@ -124,9 +137,7 @@ impl ClientCertPolicy {
                         self.dns_names.iter().any(|n| n.eq_ignore_ascii_case(d))
                     }
                     GeneralName::URI(u) => self.uris.iter().any(|n| n == u),
-                    GeneralName::RFC822Name(e) => {
-                        self.emails.iter().any(|n| n.eq_ignore_ascii_case(e))
-                    }
+                    GeneralName::RFC822Name(e) => self.emails.iter().any(|n| email_eq(n, e)),
                     _ => false,
                 };
                 if ok {
@@ -137,5 +148,44 @@ impl ClientCertPolicy {
         Err(forbidden(
             "mtls: the client certificate's identity is not allowed",
         ))
+    }
+}
+
+/// RFC 5280 §7.5: the local part is compared exactly, the domain without case.
+fn email_eq(want: &str, got: &str) -> bool {
+    match (want.rsplit_once('@'), got.rsplit_once('@')) {
+        (Some((wl, wd)), Some((gl, gd))) => wl == gl && wd.eq_ignore_ascii_case(gd),
+        _ => want == got,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_identities_are_refused_at_build_time() {
+        for policy in [
+            ClientCertPolicy::new().subject_cn(""),
+            ClientCertPolicy::new().dns_name(" "),
+            ClientCertPolicy::new().dns_name("a.example").dns_name(""),
+            ClientCertPolicy::new().uri(""),
+            ClientCertPolicy::new().email(""),
+        ] {
+            assert!(policy.validate().is_err(), "{policy:?}");
+        }
+        assert!(
+            ClientCertPolicy::new()
+                .dns_name("a.example")
+                .validate()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn emails_compare_the_local_part_exactly() {
+        assert!(email_eq("alice@Example.COM", "alice@example.com"));
+        assert!(!email_eq("alice@example.com", "Alice@example.com"));
+        assert!(!email_eq("alice@example.com", "alice@example.org"));
     }
 }

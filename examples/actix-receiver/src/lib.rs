@@ -99,7 +99,7 @@ async fn respond(
         if ff.first_time(delivery.replay_key()) {
             return HttpResponse::InternalServerError()
                 .content_type("application/json")
-                .body(r#"{"error":"handler_failed"}"#);
+                .body(receiver_common::FAIL_FIRST_BODY);
         }
     }
     HttpResponse::Ok()

@@ -100,7 +100,7 @@ async fn respond(
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "application/json")],
-                r#"{"error":"fail_first"}"#,
+                receiver_common::FAIL_FIRST_BODY,
             )
                 .into_response();
         }

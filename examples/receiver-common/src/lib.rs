@@ -44,6 +44,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hookwise::replay::{MemoryStore, ReplayStore};
+
+/// The body of the `HOOKWISE_FAIL_FIRST` 500, the same in both examples.
+pub const FAIL_FIRST_BODY: &str = r#"{"error":"fail_first"}"#;
 use hookwise::scheme::SignParams;
 use hookwise::{
     Check, ConfigError, Delivery, ForwardingHeader, IpAllowList, Scheme, Tolerance, Verifier,
