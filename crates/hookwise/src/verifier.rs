@@ -80,17 +80,15 @@ impl Verifier {
     /// A handshake to answer instead of running the handler (Slack
     /// `url_verification`, Zoom `endpoint.url_validation`, Twitch
     /// `webhook_callback_verification`, Discord PING), for a delivery that
-    /// passed verification. See [`crate::handshake`].
+    /// passed verification. See [`crate::handshake`]. Every handshake is
+    /// recognised from the signed body; the request's headers are not read
+    /// (Twitch's message-type header is not signed).
     pub fn handshake(
         &self,
-        req: &RequestParts<'_>,
+        _req: &RequestParts<'_>,
         delivery: &Delivery,
         body: &[u8],
     ) -> Option<crate::handshake::HandshakeReply> {
-        // The request's headers are not consulted: every handshake is
-        // recognised from the signed body (Twitch's message-type header is
-        // not signed).
-        let _ = req;
         let zoom = |plain: &[u8]| {
             let key = self.inner.keys.iter().find(|k| k.name == delivery.key())?;
             Some(hex::encode(
@@ -346,23 +344,17 @@ impl Verifier {
                 )
             }
         };
+        // The store answered that the key is someone else's: nothing of ours to release.
+        if let (Ok(Reserve::Committed | Reserve::InFlight), Some(h)) = (&reserved, held.as_mut()) {
+            h.disarm();
+        }
         match reserved {
             Ok(Reserve::Reserved) => Ok(Admission::Proceed(held.take().unwrap_or_else(guard))),
-            Ok(Reserve::Committed) => {
-                if let Some(h) = held.as_mut() {
-                    h.disarm();
-                }
-                Ok(Admission::Duplicate)
-            }
-            Ok(Reserve::InFlight) => {
-                if let Some(h) = held.as_mut() {
-                    h.disarm();
-                }
-                Err(Rejection::new(
-                    Reason::DuplicateInFlight,
-                    "the same delivery is being processed",
-                ))
-            }
+            Ok(Reserve::Committed) => Ok(Admission::Duplicate),
+            Ok(Reserve::InFlight) => Err(Rejection::new(
+                Reason::DuplicateInFlight,
+                "the same delivery is being processed",
+            )),
             Err(e) if i.fail_open => {
                 #[cfg(feature = "tracing")]
                 tracing::error!(target: "hookwise::replay", provider = self.provider(), error = %e, "replay store unavailable; FAIL-OPEN is configured, delivery accepted without replay protection");

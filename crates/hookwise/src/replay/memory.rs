@@ -123,12 +123,18 @@ impl Shard {
             e.state = State::Committed;
             e.expires = expires;
             // A retention shorter than the reservation's TTL brings the expiry
-            // forward: keep the shard's bound below it.
-            if let Some(t) = &mut self.full_until {
-                *t = (*t).min(expires);
-            }
+            // forward.
+            self.expires_at(expires);
         }
         true
+    }
+
+    /// An entry will expire at `expires`: keeps `full_until` a lower bound on
+    /// every expiry in the shard.
+    fn expires_at(&mut self, expires: Instant) {
+        if let Some(t) = &mut self.full_until {
+            *t = (*t).min(expires);
+        }
     }
 
     /// `Err` when the shard is full of live ids (see [`Shard::make_room`]).
@@ -150,14 +156,12 @@ impl Shard {
         self.seq += 1;
         let seq = self.seq;
         self.order.push_back((hash, seq));
+        self.expires_at(expires);
         if let Some(e) = self.get_mut(hash, key) {
             // An expired entry of the same key: reused in place.
             e.state = state;
             e.expires = expires;
             e.seq = seq;
-            if let Some(t) = &mut self.full_until {
-                *t = (*t).min(expires);
-            }
             return Ok(());
         }
         let entry = Entry {
@@ -167,10 +171,6 @@ impl Shard {
             seq,
         };
         self.table.insert_unique(hash, (hash, entry), |(h, _)| *h);
-        // Still a lower bound on every expiry in the shard.
-        if let Some(t) = &mut self.full_until {
-            *t = (*t).min(expires);
-        }
         Ok(())
     }
 }
