@@ -44,6 +44,7 @@ pub struct WebhookConfig {
     verifier: Verifier,
     on_rejection: Option<OnRejection>,
     handshakes: bool,
+    in_flight_only: bool,
 }
 
 impl WebhookConfig {
@@ -53,7 +54,27 @@ impl WebhookConfig {
             verifier,
             on_rejection: None,
             handshakes: false,
+            in_flight_only: false,
         }
+    }
+
+    /// Lets the extractors run outside the [`WebhookReplay`](crate::WebhookReplay)
+    /// middleware when the verifier has a replay store, with in-flight
+    /// protection only: a copy is refused (`409`) while the first one is being
+    /// processed, and nothing is committed, so a copy sent afterwards runs the
+    /// handler again.
+    ///
+    /// Off by default: without the middleware the extractors refuse such a
+    /// request with `500` `{"error":"misconfigured"}` before reading its body,
+    /// rather than silently protect less than the verifier says. (A verifier
+    /// built with `without_replay_store()` needs neither.)
+    pub const fn replay_in_flight_only(mut self) -> Self {
+        self.in_flight_only = true;
+        self
+    }
+
+    pub(crate) const fn in_flight_only(&self) -> bool {
+        self.in_flight_only
     }
 
     /// Answers the senders' handshakes in the extractor, instead of running
@@ -134,6 +155,7 @@ impl fmt::Debug for WebhookConfig {
                 &self.on_rejection.as_ref().map(|_| "custom"),
             )
             .field("handshakes", &self.handshakes)
+            .field("in_flight_only", &self.in_flight_only)
             .finish()
     }
 }

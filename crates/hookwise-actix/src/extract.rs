@@ -3,7 +3,6 @@
 use std::future::{Future, poll_fn};
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -30,9 +29,10 @@ use crate::{ActixHeaders, WebhookConfig, WebhookError};
 /// body that does not decode answers `422` `{"error":"invalid_payload"}` (as the
 /// Tower adapter does), without reserving the delivery. Use [`RawWebhook`] to skip decoding.
 ///
-/// The extractor needs a [`WebhookConfig`] in `app_data` (a `500` naming it
-/// otherwise) and, for complete replay protection, the [`WebhookReplay`](crate::WebhookReplay)
-/// middleware. See the [crate docs](crate) for an example.
+/// The extractor needs a [`WebhookConfig`] in `app_data` and, when its
+/// verifier has a replay store, the [`WebhookReplay`](crate::WebhookReplay)
+/// middleware around the route (a `500` naming what is missing otherwise; see
+/// [`WebhookConfig::replay_in_flight_only`]). See the [crate docs](crate) for an example.
 #[derive(Debug)]
 pub struct Webhook<T> {
     payload: T,
@@ -149,6 +149,8 @@ struct Started {
     pending: hookwise::Pending,
     payload: Payload,
     expected: Option<usize>,
+    /// [`WebhookReplay`](crate::WebhookReplay)'s end of the reservation.
+    slot: Option<GuardSlot>,
 }
 
 /// Body read and verified, not admitted yet.
@@ -157,6 +159,7 @@ struct Verified {
     config: WebhookConfig,
     body: Bytes,
     delivery: Delivery,
+    slot: Option<GuardSlot>,
 }
 
 fn reject(config: &WebhookConfig, rejection: Rejection) -> WebhookError {
@@ -177,6 +180,18 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
     };
     let config = config.clone();
     let verifier = config.verifier();
+    let slot = req.extensions().get::<GuardSlot>().cloned();
+    if slot.is_none() && verifier.has_replay_store() && !config.in_flight_only() {
+        let detail = "the verifier has a replay store but the route is not wrapped in \
+                      hookwise_actix::WebhookReplay, which commits a delivery once it is handled: \
+                      add `.wrap(WebhookReplay::new())` to its resource, scope or app (or accept \
+                      in-flight protection only with `WebhookConfig::replay_in_flight_only()`)";
+        tracing::error!(target: "hookwise::rejection", path = req.path(), "{detail}");
+        return Err(reject(
+            &config,
+            Rejection::new(Reason::Misconfigured, detail),
+        ));
+    }
     let uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     if config.handshakes() {
         // Meta's unsigned subscription check (only with a configured verify token).
@@ -234,6 +249,7 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         payload: payload.take(),
         expected,
         config,
+        slot,
     })
 }
 
@@ -318,6 +334,7 @@ impl Started {
                     config: self.config,
                     body,
                     delivery,
+                    slot: self.slot,
                 }
             };
             let payload = decode(&verified)?;
@@ -407,13 +424,11 @@ impl Verified {
         match admitted {
             Ok(Admission::Proceed(guard)) if guard.is_inert() => Ok(()),
             Ok(Admission::Proceed(guard)) => {
-                let slot = self.req.extensions().get::<GuardSlot>().cloned();
-                match slot {
+                match &self.slot {
                     Some(slot) => slot.put(guard),
+                    // In-flight only (`WebhookConfig::replay_in_flight_only`):
+                    // the reservation lives, and is released, with the request.
                     None => {
-                        if self.config.verifier().has_replay_store() {
-                            warn_without_middleware();
-                        }
                         self.req
                             .extensions_mut()
                             .insert(HeldGuard { _guard: guard });
@@ -443,18 +458,6 @@ pub(crate) fn is_form(req: &HttpRequest) -> bool {
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
-}
-
-fn warn_without_middleware() {
-    static WARNED: AtomicBool = AtomicBool::new(false);
-    if !WARNED.swap(true, Ordering::Relaxed) {
-        tracing::warn!(
-            target: "hookwise::replay",
-            "hookwise_actix::Webhook used without the WebhookReplay middleware: deliveries are \
-             only protected against duplicates while in flight, and processed again afterwards. \
-             Add `.wrap(hookwise_actix::WebhookReplay::new())` to the app, scope or resource."
-        );
-    }
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@ impl GuardSlot {
     }
 }
 
-/// Extractor-only mode: the reservation lives (and dies) with the request;
-/// dropping it releases the delivery.
+/// In-flight-only mode (`WebhookConfig::replay_in_flight_only`): the
+/// reservation lives (and dies) with the request; dropping it releases the delivery.
 #[derive(Debug)]
 pub(crate) struct HeldGuard {
     pub(crate) _guard: ReplayGuard,
@@ -44,9 +44,10 @@ pub(crate) struct HeldGuard {
 /// handlers: `App::new().wrap(WebhookReplay::new())`. The commit happens before
 /// the response is returned, so a retry sent after the `200` sees it.
 ///
-/// Without it the extractors still work, but a reservation is only held while
-/// the request is in flight: duplicates are refused (`409`) while the first copy
-/// runs, and processed again afterwards. See the [crate docs](crate).
+/// Without it, when the verifier has a replay store, the extractors refuse the
+/// request (`500` `{"error":"misconfigured"}`) unless the configuration accepts
+/// in-flight protection only ([`WebhookConfig::replay_in_flight_only`](crate::WebhookConfig::replay_in_flight_only)).
+/// See the [crate docs](crate).
 #[derive(Clone, Copy, Debug, Default)]
 #[must_use]
 pub struct WebhookReplay {

@@ -318,6 +318,7 @@ async fn config_in_web_data_is_found() {
     let app = test::init_service(
         App::new()
             .app_data(web::Data::new(github()))
+            .wrap(WebhookReplay::new())
             .route("/hook", web::post().to(|_: RawWebhook| async { "ran" })),
     )
     .await;
@@ -439,12 +440,51 @@ async fn duplicate_in_flight_is_409_with_retry_after() {
 }
 
 #[actix_web::test]
-async fn extractor_only_mode_blocks_in_flight_duplicates_and_releases_after() {
+async fn a_store_without_the_middleware_is_500_misconfigured_and_runs_nothing() {
     let runs = Runs::default();
     let app = test::init_service(
         App::new()
             .app_data(web::Data::new(runs.clone()))
             .app_data(github())
+            .route("/hook", web::post().to(push_handler)),
+    )
+    .await;
+    let res = test::call_service(&app, github_post(PUSH, "d-40").to_request()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let json: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
+    assert_eq!(json["error"], "misconfigured");
+    assert!(
+        json["detail"].as_str().unwrap().contains("WebhookReplay"),
+        "{json}"
+    );
+    assert_eq!(runs.get(), 0);
+    // A verifier without a store needs no middleware.
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(runs.clone()))
+            .app_data(WebhookConfig::new(
+                Verifier::builder(providers::github())
+                    .secret(GH_SECRET)
+                    .unwrap()
+                    .without_replay_store()
+                    .build()
+                    .unwrap(),
+            ))
+            .route("/hook", web::post().to(push_handler)),
+    )
+    .await;
+    let res = test::call_service(&app, github_post(PUSH, "d-40").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(runs.get(), 1);
+}
+
+#[actix_web::test]
+async fn in_flight_only_mode_blocks_in_flight_duplicates_and_releases_after() {
+    let runs = Runs::default();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(runs.clone()))
+            .app_data(github().replay_in_flight_only())
             .route("/hook", web::post().to(slow_handler)),
     )
     .await;
@@ -552,6 +592,7 @@ async fn stale_stripe_timestamp_is_401() {
     let app = test::init_service(
         App::new()
             .app_data(stripe())
+            .wrap(WebhookReplay::new())
             .route("/s", web::post().to(|_: RawWebhook| async { "ran" })),
     )
     .await;
@@ -581,6 +622,7 @@ async fn on_rejection_replaces_the_response() {
     let app = test::init_service(
         App::new()
             .app_data(config)
+            .wrap(WebhookReplay::new())
             .route("/hook", web::post().to(|_: RawWebhook| async { "ran" })),
     )
     .await;

@@ -55,6 +55,7 @@ async fn slack_url_verification_is_answered_only_when_enabled() {
         App::new().service(
             web::resource("/slack")
                 .app_data(config)
+                .wrap(WebhookReplay::new())
                 .route(web::post().to(handler)),
         ),
     )
@@ -82,6 +83,7 @@ async fn meta_subscription_get_is_answered_with_the_verify_token() {
         App::new().service(
             web::resource("/meta")
                 .app_data(config)
+                .wrap(WebhookReplay::new())
                 .route(web::route().to(handler)),
         ),
     )
@@ -115,6 +117,7 @@ async fn meta_subscription_get_passes_the_ip_allow_list_first() {
         App::new().service(
             web::resource("/meta")
                 .app_data(config)
+                .wrap(WebhookReplay::new())
                 .route(web::route().to(handler)),
         ),
     )

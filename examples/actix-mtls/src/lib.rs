@@ -31,7 +31,7 @@ use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use hookwise::scheme::BasicAuth;
 use hookwise::{Check, ClientCertPolicy, ConfigError, PeerCertificates, Verifier};
-use hookwise_actix::{RawWebhook, WebhookConfig};
+use hookwise_actix::{RawWebhook, WebhookConfig, WebhookReplay};
 use rustls::RootCertStore;
 use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -111,6 +111,7 @@ pub fn routes(verifier: Verifier) -> impl Fn(&mut web::ServiceConfig) + Clone + 
         cfg.service(
             web::resource(ROUTE)
                 .app_data(config.clone())
+                .wrap(WebhookReplay::new())
                 .route(web::post().to(handle)),
         );
     }
