@@ -302,6 +302,10 @@ pub enum ConfigError {
         "no replay store: the `memory-store` feature is off; set `replay_store(…)`, or call `without_replay_store()` to accept replays knowingly"
     )]
     NoReplayStore,
+    /// Two keys have the same name (label, or `key-<index>` for an unlabelled
+    /// key): a delivery names the key that matched, so names must be unique.
+    #[error("two keys are named `{0}`: give each key its own label")]
+    DuplicateKeyName(String),
 }
 
 #[cfg(test)]

@@ -135,11 +135,21 @@ impl Keyring {
         if self.keys.is_empty() {
             return Err(ConfigError::NoKeys);
         }
-        for k in &self.keys {
+        for (i, k) in self.keys.iter().enumerate() {
             if let (Some(a), Some(b)) = (k.not_before, k.not_after) {
                 if b < a {
                     return Err(ConfigError::BadValidity);
                 }
+            }
+            // A delivery names the key that matched (`Delivery::key`), and
+            // Zoom's handshake signs its answer with the key of that name.
+            let name = k.name(i);
+            if self.keys[..i]
+                .iter()
+                .enumerate()
+                .any(|(j, other)| other.name(j) == name)
+            {
+                return Err(ConfigError::DuplicateKeyName(name.into_owned()));
             }
         }
         Ok(())
@@ -172,6 +182,31 @@ mod tests {
         let bad = Keyring::from(Key::new("s").unwrap().valid_from(20).valid_until(10));
         assert_eq!(bad.validate(), Err(ConfigError::BadValidity));
         assert_eq!(Keyring::new().validate(), Err(ConfigError::NoKeys));
+    }
+
+    #[test]
+    fn key_names_must_be_unique() {
+        let ring = Keyring::new()
+            .key(Key::new("a").unwrap().label("2026"))
+            .key(Key::new("b").unwrap().label("2026"));
+        assert_eq!(
+            ring.validate(),
+            Err(ConfigError::DuplicateKeyName("2026".into()))
+        );
+        // A label that is another key's index name collides too.
+        let ring = Keyring::new()
+            .secret("a")
+            .unwrap()
+            .key(Key::new("b").unwrap().label("key-0"));
+        assert_eq!(
+            ring.validate(),
+            Err(ConfigError::DuplicateKeyName("key-0".into()))
+        );
+        let ring = Keyring::new()
+            .secret("a")
+            .unwrap()
+            .key(Key::new("b").unwrap().label("next"));
+        assert_eq!(ring.validate(), Ok(()));
     }
 
     #[test]
