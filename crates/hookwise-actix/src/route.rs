@@ -58,7 +58,7 @@ use crate::extract::is_form;
 use crate::{RawWebhook, Webhook, WebhookError};
 
 type LocalFuture = Pin<Box<dyn Future<Output = HttpResponse<BoxBody>>>>;
-type Entry = Arc<dyn Fn(HttpRequest, Bytes, Delivery) -> LocalFuture + Send + Sync>;
+type Entry = Arc<dyn Fn(HttpRequest, Bytes, Box<Delivery>) -> LocalFuture + Send + Sync>;
 
 /// Dispatches verified deliveries to a handler per event type. Mount
 /// [`EventRouter::handler`] on a resource that has a
@@ -97,36 +97,39 @@ impl EventRouter {
         Fut: Future<Output = R> + 'static,
         R: Responder + 'static,
     {
-        let entry: Entry = Arc::new(move |req: HttpRequest, body: Bytes, delivery: Delivery| {
-            let handler = handler.clone();
-            Box::pin(async move {
-                let decoded: Result<T, String> = if is_form(&req) {
-                    serde_urlencoded::from_bytes(&body)
-                        .map_err(|_| "form body does not decode into the handler's type".to_owned())
-                } else {
-                    serde_json::from_slice(&body).map_err(|e| {
-                        format!(
-                            "JSON body: {:?} error at line {} column {}",
-                            e.classify(),
-                            e.line(),
-                            e.column()
-                        )
-                    })
-                };
-                match decoded {
-                    Ok(payload) => handler(Webhook::from_parts(payload, body, delivery))
-                        .await
-                        .respond_to(&req)
-                        .map_into_boxed_body(),
-                    Err(detail) => {
-                        // The route's own rejection response, as the extractors use it.
-                        let custom = crate::WebhookConfig::from_req(&req)
-                            .and_then(|c| c.on_rejection_fn().cloned());
-                        WebhookError::invalid_payload(422, detail, custom).error_response()
+        let entry: Entry = Arc::new(
+            move |req: HttpRequest, body: Bytes, delivery: Box<Delivery>| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    let decoded: Result<T, String> = if is_form(&req) {
+                        serde_urlencoded::from_bytes(&body).map_err(|_| {
+                            "form body does not decode into the handler's type".to_owned()
+                        })
+                    } else {
+                        serde_json::from_slice(&body).map_err(|e| {
+                            format!(
+                                "JSON body: {:?} error at line {} column {}",
+                                e.classify(),
+                                e.line(),
+                                e.column()
+                            )
+                        })
+                    };
+                    match decoded {
+                        Ok(payload) => handler(Webhook::from_parts(payload, body, delivery))
+                            .await
+                            .respond_to(&req)
+                            .map_into_boxed_body(),
+                        Err(detail) => {
+                            // The route's own rejection response, as the extractors use it.
+                            let custom = crate::WebhookConfig::from_req(&req)
+                                .and_then(|c| c.on_rejection_fn().cloned());
+                            WebhookError::invalid_payload(422, detail, custom).error_response()
+                        }
                     }
-                }
-            })
-        });
+                })
+            },
+        );
         Arc::make_mut(&mut self.routes).insert(event.to_owned(), entry);
         self
     }
@@ -139,7 +142,7 @@ impl EventRouter {
         R: Responder + 'static,
     {
         self.fallback = Some(Arc::new(
-            move |req: HttpRequest, body: Bytes, delivery: Delivery| {
+            move |req: HttpRequest, body: Bytes, delivery: Box<Delivery>| {
                 let handler = handler.clone();
                 Box::pin(async move {
                     handler(RawWebhook::from_parts(body, delivery))
@@ -160,7 +163,7 @@ impl EventRouter {
     /// The actix handler: `web::post().to(router.handler())`.
     pub fn handler(self) -> impl Fn(HttpRequest, RawWebhook) -> LocalFuture + Clone + 'static {
         move |req: HttpRequest, raw: RawWebhook| {
-            let (body, delivery) = raw.into_parts();
+            let (body, delivery) = raw.into_boxed_parts();
             let entry = delivery
                 .event_type()
                 .and_then(|e| self.routes.get(e))
