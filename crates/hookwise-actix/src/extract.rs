@@ -3,6 +3,7 @@
 use std::future::{Future, poll_fn};
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -38,7 +39,7 @@ pub struct Webhook<T> {
     payload: T,
     body: Bytes,
     /// Boxed: moved through the extractor's and the handler's futures at 8
-    /// bytes instead of ~250 (−0.15–0.25 µs per request in-process).
+    /// bytes instead of ~250 (see BENCHMARKS.md).
     delivery: Box<Delivery>,
 }
 
@@ -174,29 +175,27 @@ fn reject(config: &WebhookConfig, rejection: Rejection) -> WebhookError {
 
 /// The synchronous part: configuration, header phase, `Content-Length`.
 fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookError> {
+    // A rejection before the body is read leaves it unread: the answer closes
+    // the connection rather than draining what may be a huge or endless body.
+    // Read once: it decides both whether a refusal leaves a body unread and
+    // the length the body must reach.
+    let length = content_length(req);
+    let has_body = !matches!(length, Some(0))
+        && (length.is_some()
+            || req.headers().contains_key(header::CONTENT_LENGTH)
+            || req.headers().contains_key(header::TRANSFER_ENCODING));
+    let unread = |e: WebhookError| if has_body { e.closing() } else { e };
     let Some(config) = WebhookConfig::from_req(req) else {
         let detail = "no hookwise_actix::WebhookConfig in app_data for this route: add \
                       `.app_data(WebhookConfig::new(verifier))` to its resource, scope or app";
         tracing::error!(target: "hookwise::rejection", path = req.path(), "{detail}");
-        return Err(WebhookError::rejected(
+        return Err(unread(WebhookError::rejected(
             Rejection::new(Reason::Misconfigured, detail),
             None,
-        ));
+        )));
     };
     let config = config.clone();
     let verifier = config.verifier();
-    let slot = req.extensions().get::<GuardSlot>().cloned();
-    if slot.is_none() && verifier.has_replay_store() && !config.in_flight_only() {
-        let detail = "the verifier has a replay store but the route is not wrapped in \
-                      hookwise_actix::WebhookReplay, which commits a delivery once it is handled: \
-                      add `.wrap(WebhookReplay::new())` to its resource, scope or app (or accept \
-                      in-flight protection only with `WebhookConfig::replay_in_flight_only()`)";
-        tracing::error!(target: "hookwise::rejection", path = req.path(), "{detail}");
-        return Err(reject(
-            &config,
-            Rejection::new(Reason::Misconfigured, detail),
-        ));
-    }
     let uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     if config.handshakes() {
         // Meta's unsigned subscription check (only with a configured verify token).
@@ -222,19 +221,29 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         .uri(uri)
         .peer(req.peer_addr())
         .peer_certificates(req.conn_data::<PeerCertificates>());
-    // A rejection from here on leaves the body unread: the answer closes the
-    // connection rather than draining what may be a huge or endless body.
-    // Read once: it decides both whether a refusal leaves a body unread and
-    // the length the body must reach.
-    let length = content_length(req);
-    let has_body = !matches!(length, Some(0))
-        && (length.is_some()
-            || req.headers().contains_key(header::CONTENT_LENGTH)
-            || req.headers().contains_key(header::TRANSFER_ENCODING));
-    let unread = |e: WebhookError| if has_body { e.closing() } else { e };
     let pending = verifier
         .check_headers(&parts)
         .map_err(|r| unread(reject(&config, r)))?;
+    // Only now, so that an unauthenticated request is refused as such (401,
+    // 403) rather than told about the configuration.
+    let slot = if verifier.has_replay_store() {
+        let slot = req.extensions().get::<GuardSlot>().cloned();
+        if slot.is_none() && !config.in_flight_only() {
+            let detail = "the verifier has a replay store but the route is not wrapped in \
+                          hookwise_actix::WebhookReplay, which commits a delivery once it is \
+                          handled: add `.wrap(WebhookReplay::new())` to its resource, scope or \
+                          app (or accept in-flight protection only with \
+                          `WebhookConfig::replay_in_flight_only()`)";
+            warn_misconfigured(req.path(), detail);
+            return Err(unread(reject(
+                &config,
+                Rejection::new(Reason::Misconfigured, detail),
+            )));
+        }
+        slot
+    } else {
+        None
+    };
 
     let limit = verifier.max_body();
     let expected = match length {
@@ -256,6 +265,17 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         config,
         slot,
     })
+}
+
+/// The missing middleware, logged at ERROR once per process and at DEBUG after
+/// that (every request of such a route is refused; one line says why).
+fn warn_misconfigured(path: &str, detail: &str) {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    if LOGGED.swap(true, Ordering::Relaxed) {
+        tracing::debug!(target: "hookwise::rejection", path, "{detail}");
+    } else {
+        tracing::error!(target: "hookwise::rejection", path, "{detail}");
+    }
 }
 
 /// `Content-Length` as a number; `None` when absent, not a number or past
@@ -346,7 +366,7 @@ impl Started {
             let admitted = verified.config.verifier().admit(&verified.delivery).await;
             verified.settle(admitted)?;
             // Moved out only now, once: `settle` takes the state by reference
-            // (by value it was a copy of its 320 bytes into the call).
+            // (by value it was a copy of the whole state into the call).
             let Verified { body, delivery, .. } = verified;
             Ok(done(payload, body, delivery))
         }

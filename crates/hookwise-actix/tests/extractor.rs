@@ -451,6 +451,11 @@ async fn a_store_without_the_middleware_is_500_misconfigured_and_runs_nothing() 
     .await;
     let res = test::call_service(&app, github_post(PUSH, "d-40").to_request()).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // Refused before the body was read: the answer closes the connection.
+    assert_eq!(
+        res.response().head().connection_type(),
+        actix_web::http::ConnectionType::Close
+    );
     let json: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
     assert_eq!(json["error"], "misconfigured");
     assert!(
@@ -458,6 +463,15 @@ async fn a_store_without_the_middleware_is_500_misconfigured_and_runs_nothing() 
         "{json}"
     );
     assert_eq!(runs.get(), 0);
+    // A request its headers already refuse is refused as such (the header
+    // phase runs first), not told about the configuration.
+    let unsigned = test::TestRequest::post()
+        .uri("/hook")
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .set_payload(PUSH);
+    let res = test::call_service(&app, unsigned.to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(body_text(res).await, r#"{"error":"missing_signature"}"#);
     // A verifier without a store needs no middleware.
     let app = test::init_service(
         App::new()
@@ -475,6 +489,25 @@ async fn a_store_without_the_middleware_is_500_misconfigured_and_runs_nothing() 
     .await;
     let res = test::call_service(&app, github_post(PUSH, "d-40").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(runs.get(), 1);
+}
+
+#[actix_web::test]
+async fn in_flight_only_under_the_middleware_still_commits() {
+    let runs = Runs::default();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(runs.clone()))
+            .app_data(github().replay_in_flight_only())
+            .wrap(WebhookReplay::new())
+            .route("/hook", web::post().to(push_handler)),
+    )
+    .await;
+    let res = test::call_service(&app, github_post(PUSH, "d-42").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = test::call_service(&app, github_post(PUSH, "d-42").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key("hookwise-duplicate"));
     assert_eq!(runs.get(), 1);
 }
 

@@ -304,7 +304,9 @@ pub enum ConfigError {
     NoReplayStore,
     /// Two keys have the same name (label, or `key-<index>` for an unlabelled
     /// key): a delivery names the key that matched, so names must be unique.
-    #[error("two keys are named `{0}`: give each key its own label")]
+    #[error(
+        "two keys are named `{0}` (an unlabelled key is named key-<index>, its position): give each key a label of its own"
+    )]
     DuplicateKeyName(String),
 }
 

@@ -40,6 +40,12 @@ impl Key {
     }
 
     /// Names the key; the name is reported in [`Delivery::key`](crate::Delivery::key).
+    ///
+    /// Names are unique within a verifier (an unlabelled key is named
+    /// `key-<index>`): a label given twice, even to keys with disjoint validity
+    /// windows, is refused with [`ConfigError::DuplicateKeyName`], since a
+    /// delivery names the key that matched and Zoom's handshake answers with
+    /// the key of that name. Use `2026-11` / `2026-12` rather than `current` twice.
     #[must_use]
     pub fn label(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.label = Some(label.into());

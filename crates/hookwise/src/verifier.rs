@@ -587,8 +587,9 @@ impl VerifierBuilder {
     /// Validates and builds: keys are decoded and HMAC states keyed once here.
     ///
     /// # Errors
-    /// No key, a bad secret, a bad validity window, or a scheme missing a
-    /// setting (e.g. Square without its notification URL).
+    /// No key, a bad secret, a bad validity window, two keys of one name
+    /// ([`ConfigError::DuplicateKeyName`]), or a scheme missing a setting
+    /// (e.g. Square without its notification URL).
     pub fn build(self) -> Result<Verifier, ConfigError> {
         self.keys.validate()?;
         for c in &self.checks {
