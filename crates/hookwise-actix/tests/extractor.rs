@@ -116,10 +116,13 @@ async fn body_text<B: MessageBody>(res: ServiceResponse<B>) -> String {
 
 macro_rules! github_app {
     ($runs:expr) => {
+        github_app!($runs, github())
+    };
+    ($runs:expr, $config:expr) => {
         test::init_service(
             App::new()
                 .app_data(web::Data::new($runs.clone()))
-                .app_data(github())
+                .app_data($config)
                 .wrap(WebhookReplay::new())
                 .route("/hook", web::post().to(push_handler)),
         )
@@ -495,14 +498,7 @@ async fn a_store_without_the_middleware_is_500_misconfigured_and_runs_nothing() 
 #[actix_web::test]
 async fn in_flight_only_under_the_middleware_still_commits() {
     let runs = Runs::default();
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::new(runs.clone()))
-            .app_data(github().replay_in_flight_only())
-            .wrap(WebhookReplay::new())
-            .route("/hook", web::post().to(push_handler)),
-    )
-    .await;
+    let app = github_app!(runs, github().replay_in_flight_only());
     let res = test::call_service(&app, github_post(PUSH, "d-42").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = test::call_service(&app, github_post(PUSH, "d-42").to_request()).await;

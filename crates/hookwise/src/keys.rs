@@ -192,27 +192,24 @@ mod tests {
 
     #[test]
     fn key_names_must_be_unique() {
-        let ring = Keyring::new()
-            .key(Key::new("a").unwrap().label("2026"))
-            .key(Key::new("b").unwrap().label("2026"));
-        assert_eq!(
-            ring.validate(),
-            Err(ConfigError::DuplicateKeyName("2026".into()))
-        );
-        // A label that is another key's index name collides too.
-        let ring = Keyring::new()
-            .secret("a")
-            .unwrap()
-            .key(Key::new("b").unwrap().label("key-0"));
-        assert_eq!(
-            ring.validate(),
-            Err(ConfigError::DuplicateKeyName("key-0".into()))
-        );
-        let ring = Keyring::new()
-            .secret("a")
-            .unwrap()
-            .key(Key::new("b").unwrap().label("next"));
-        assert_eq!(ring.validate(), Ok(()));
+        // (first key's label, second key's label, the name refused if any).
+        let cases = [
+            (Some("2026"), "2026", Some("2026")),
+            // A label that is another key's index name collides too.
+            (None, "key-0", Some("key-0")),
+            (None, "next", None),
+        ];
+        for (first, second, refused) in cases {
+            let a = Key::new("a").unwrap();
+            let ring = Keyring::new()
+                .key(match first {
+                    Some(label) => a.label(label),
+                    None => a,
+                })
+                .key(Key::new("b").unwrap().label(second));
+            let want = refused.map_or(Ok(()), |n| Err(ConfigError::DuplicateKeyName(n.into())));
+            assert_eq!(ring.validate(), want, "{first:?} / {second}");
+        }
     }
 
     #[test]
