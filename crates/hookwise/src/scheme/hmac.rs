@@ -810,8 +810,8 @@ impl HmacScheme {
         let id = id_b.or_else(|| p.id.as_ref().map(|s| Cow::Borrowed(s.as_str())));
         let event_type = event_b.or_else(|| p.event.as_ref().map(|s| Cow::Borrowed(s.as_str())));
         Ok(Delivery::new(
-            self.provider.clone(),
-            keys[key_index].name.clone(),
+            &self.provider,
+            &keys[key_index].name,
             timestamp,
             id.as_deref(),
             id_is_signed,

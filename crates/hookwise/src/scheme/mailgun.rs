@@ -89,8 +89,8 @@ impl Mailgun {
             .body_len(body.len())
         })?;
         Ok(Delivery::new(
-            Cow::Borrowed("mailgun"),
-            key.name.clone(),
+            "mailgun",
+            &key.name,
             Some(ts),
             Some(&token),
             true,

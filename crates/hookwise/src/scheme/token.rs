@@ -130,9 +130,8 @@ impl TokenScheme {
 
 /// The token authenticates the sender only: the replay key is the sender's id
 /// header when there is one, else a hash of the body.
-#[allow(clippy::ptr_arg)] // cloned into the delivery without allocating
 pub(crate) fn token_delivery(
-    provider: &Cow<'static, str>,
+    provider: &str,
     p: Pending,
     body: &[u8],
     keys: &[PreparedKey],
@@ -143,10 +142,10 @@ pub(crate) fn token_delivery(
         Sha256::digest(body)
     };
     Delivery::new(
-        provider.clone(),
+        provider,
         keys.iter()
             .find(|k| k.index == p.matched_key)
-            .map_or(Cow::Borrowed("key-0"), |k| k.name.clone()),
+            .map_or("key-0", |k| &k.name),
         None,
         p.id.as_ref().map(SmallStr::as_str),
         false,

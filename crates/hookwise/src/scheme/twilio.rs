@@ -150,8 +150,8 @@ impl Twilio {
             .or_else(|| get("SmsSid"));
         let event = get("MessageStatus").or_else(|| get("CallStatus"));
         Ok(Delivery::new(
-            Cow::Borrowed("twilio"),
-            key.name.clone(),
+            "twilio",
+            &key.name,
             None,
             id.as_deref(),
             id.is_some(),
