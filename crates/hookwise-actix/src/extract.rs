@@ -221,8 +221,10 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
         .uri(uri)
         .peer(req.peer_addr())
         .peer_certificates(req.conn_data::<PeerCertificates>());
-    let pending = verifier
-        .check_headers(&parts)
+    // Filled in place (a returned one would be moved out twice on the way).
+    let mut pending = hookwise::Pending::default();
+    verifier
+        .check_headers_into(&parts, &mut pending)
         .map_err(|r| unread(reject(&config, r)))?;
     // Only now, so that an unauthenticated request is refused as such (401,
     // 403) rather than told about the configuration.
@@ -340,11 +342,16 @@ impl Started {
                         .closing());
                     }
                 };
-                let delivery = match digest {
+                let verified = match digest {
                     Some(digest) => digest.verify(&body),
                     None => verifier.verify_body(&mut self.pending, &body),
-                }
-                .map_err(|r| reject(&self.config, r))?;
+                };
+                // Matched rather than `map_err(..)?`, which moves the delivery
+                // into a result of its own first.
+                let delivery = match verified {
+                    Ok(delivery) => delivery,
+                    Err(r) => return Err(reject(&self.config, r)),
+                };
                 if self.config.handshakes() {
                     let headers = ActixHeaders(self.req.headers());
                     if let Some(reply) =

@@ -14,6 +14,10 @@ use crate::{
 /// Ids for built verifiers (0 is no verifier's).
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// The `Pending::verifier` of a header phase that has not (yet) passed: no
+/// verifier's id (they count up from 1).
+const UNOWNED: u64 = u64::MAX;
+
 /// Default body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 /// Default deadline for receiving the whole body: 10 s.
@@ -182,8 +186,46 @@ impl Verifier {
         Ok(p)
     }
 
-    /// [`Verifier::check_headers`] into a default `Pending`, in place.
-    fn check_headers_into(&self, req: &RequestParts<'_>, p: &mut Pending) -> Result<(), Rejection> {
+    /// [`Verifier::check_headers`] into `pending`, in place: for an adapter
+    /// that keeps the header phase's result in its own future (or on its
+    /// stack) and lends it to [`Verifier::verify_body`], so that its few
+    /// hundred bytes are written once instead of being returned and moved.
+    ///
+    /// Start from `Pending::default()`; a `Pending` that has been through
+    /// this before is reset first. On an error `pending` is left unusable:
+    /// [`Verifier::verify_body`] refuses it (`misconfigured`), so a caller
+    /// that ignored the error cannot go on to accept the body.
+    ///
+    /// ```
+    /// use hookwise::{providers, scheme::Pending, scheme::SignParams, FixedClock, RequestParts, Verifier};
+    ///
+    /// let secret = "whsec_test_secret";
+    /// let body = br#"{"id":"evt_1","type":"charge.succeeded"}"#;
+    /// let signed = providers::stripe()
+    ///     .sign(secret, body, &SignParams { timestamp: Some(1_700_000_000), ..Default::default() })
+    ///     .unwrap();
+    /// let verifier = Verifier::builder(providers::stripe()).secret(secret).unwrap()
+    ///     .clock(FixedClock::new(1_700_000_010)).build().unwrap();
+    ///
+    /// let mut pending = Pending::default();
+    /// verifier.check_headers_into(&RequestParts::new(&signed.headers), &mut pending).unwrap();
+    /// let delivery = verifier.verify_body(&mut pending, body).unwrap();
+    /// assert_eq!(delivery.event_type(), Some("charge.succeeded"));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Verifier::check_headers`].
+    pub fn check_headers_into(
+        &self,
+        req: &RequestParts<'_>,
+        pending: &mut Pending,
+    ) -> Result<(), Rejection> {
+        let p = pending;
+        if p.verifier != 0 {
+            *p = Pending::default();
+        }
+        // Owned by no verifier until every check has passed.
+        p.verifier = UNOWNED;
         let i = &*self.inner;
         // Network checks (IP, client certificate) first, then the scheme, then
         // any extra credential check: all must pass.
@@ -193,10 +235,10 @@ impl Verifier {
         let now = i.clock.now_unix();
         i.scheme.check_headers(req, &i.keys, now, &i.tolerance, p)?;
         p.now = Some(now);
-        p.verifier = i.id;
         for c in i.checks.iter().filter(|c| !c.is_network()) {
             c.run(req)?;
         }
+        p.verifier = i.id;
         Ok(())
     }
 
@@ -659,6 +701,78 @@ mod tests {
         // Going without is a choice that stays possible.
         let without = builder().without_replay_store().build().unwrap();
         assert!(!without.has_replay_store());
+    }
+
+    fn github_delivery(secret: &str, body: &[u8]) -> crate::HeaderList {
+        providers::github()
+            .sign(secret, body, &crate::scheme::SignParams::default())
+            .unwrap()
+            .headers
+    }
+
+    #[test]
+    fn headers_checked_in_place_start_afresh_when_reused() {
+        let v = Verifier::builder(providers::github())
+            .secret("s")
+            .unwrap()
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let (a, b) = (br#"{"n":1}"#, br#"{"n":2}"#);
+        let mut p = Pending::default();
+        v.check_headers_into(&RequestParts::new(&github_delivery("s", a)), &mut p)
+            .unwrap();
+        assert!(v.verify_body(&mut p, a).is_ok());
+        // The same `Pending` for the next request: its first signature must
+        // not linger (it would match `a` again, or leave `b` with two).
+        v.check_headers_into(&RequestParts::new(&github_delivery("s", b)), &mut p)
+            .unwrap();
+        assert_eq!(p.signature_count(), 1);
+        assert_eq!(p.signatures.iter().count(), 1);
+        assert!(v.verify_body(&mut p, b).is_ok());
+        v.check_headers_into(&RequestParts::new(&github_delivery("s", b)), &mut p)
+            .unwrap();
+        let wrong = v.verify_body(&mut p, a).unwrap_err();
+        assert_eq!(wrong.reason(), Reason::SignatureMismatch);
+    }
+
+    #[test]
+    fn a_failed_header_phase_in_place_cannot_be_finished() {
+        // The scheme's check passes (a good GitHub signature); the extra
+        // credential check after it fails (no token).
+        let token = Verifier::builder(providers::gitlab())
+            .secret("t")
+            .unwrap()
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let v = Verifier::builder(providers::github())
+            .secret("s")
+            .unwrap()
+            .require(Check::also(token).unwrap())
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let body = br#"{"n":1}"#;
+        let headers = github_delivery("s", body);
+        let mut p = Pending::default();
+        let refused = v
+            .check_headers_into(&RequestParts::new(&headers), &mut p)
+            .unwrap_err();
+        assert_eq!(refused.reason(), Reason::MissingSignature);
+        // A caller that ignored the error: the body phase refuses it.
+        let err = v.verify_body(&mut p, body).unwrap_err();
+        assert_eq!(err.reason(), Reason::Misconfigured);
+        // And so does the returning form, for a stale or missing signature.
+        let mut q = Pending::default();
+        assert!(
+            v.check_headers_into(&RequestParts::new(&crate::HeaderList::new()), &mut q)
+                .is_err()
+        );
+        assert_eq!(
+            v.verify_body(&mut q, body).unwrap_err().reason(),
+            Reason::Misconfigured
+        );
     }
 }
 

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use hookwise::replay::{Admission, ReplayGuard};
 use hookwise::{
-    BodyDeadline, Delivery, PeerCertificates, Reason, Rejection, RequestParts, Verifier,
+    BodyDeadline, Delivery, PeerCertificates, Pending, Reason, Rejection, RequestParts, Verifier,
 };
 use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body::Body;
@@ -195,10 +195,14 @@ where
         let (bytes, delivery) = {
             // 1. Headers (and the connection: address, client certificates), before a
             //    single body byte is read.
-            let mut pending = {
+            //    Filled in place: the future holds the result once, where a
+            //    returned one would be moved into it (twice, through the `?`).
+            let mut pending = Pending::default();
+            {
                 let peer = (shared.peer_addr)(&parts.extensions);
                 let certs = parts.extensions.get::<PeerCertificates>();
-                verifier.check_headers(&head(&parts).peer(peer).peer_certificates(certs))
+                let req = head(&parts).peer(peer).peer_certificates(certs);
+                verifier.check_headers_into(&req, &mut pending)
             }
             .map_err(reject_unread)?;
 
