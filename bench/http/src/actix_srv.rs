@@ -137,7 +137,8 @@ pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
             Ok(())
         }};
     }
-    actix_web::rt::System::new().block_on(async move {
+    let start = std::time::Instant::now();
+    let driven = actix_web::rt::System::new().block_on(async move {
         let base = App::new().app_data(web::PayloadConfig::new(MAX_BODY));
         match variant {
             "actix-plain" => drive!(base.route(PATH, web::post().to(plain))),
@@ -151,5 +152,14 @@ pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
             ),
             other => Err(format!("profile: unknown actix variant `{other}`")),
         }
-    })
+    });
+    driven?;
+    // As the axum driver prints it (signing the deliveries is not timed).
+    let elapsed = start.elapsed();
+    eprintln!(
+        "{variant}: {n} requests in {elapsed:?} ({:.2} µs/request, handled {})",
+        elapsed.as_secs_f64() * 1e6 / n.max(1) as f64,
+        common::handled_count()
+    );
+    Ok(())
 }
