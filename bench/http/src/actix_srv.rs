@@ -154,12 +154,6 @@ pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
         }
     });
     driven?;
-    // As the axum driver prints it (signing the deliveries is not timed).
-    let elapsed = start.elapsed();
-    eprintln!(
-        "{variant}: {n} requests in {elapsed:?} ({:.2} µs/request, handled {})",
-        elapsed.as_secs_f64() * 1e6 / n.max(1) as f64,
-        common::handled_count()
-    );
+    common::report_profile(variant, n, start);
     Ok(())
 }

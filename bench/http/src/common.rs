@@ -33,6 +33,17 @@ pub(crate) fn handled_count() -> u64 {
     HANDLED.load(Ordering::Relaxed)
 }
 
+/// The line an in-process `profile` run ends with (read by
+/// `bench/tools/ab-inprocess.py`): `n` requests driven since `start`.
+pub(crate) fn report_profile(variant: &str, n: usize, start: std::time::Instant) {
+    let elapsed = start.elapsed();
+    eprintln!(
+        "{variant}: {n} requests in {elapsed:?} ({:.2} µs/request, handled {})",
+        elapsed.as_secs_f64() * 1e6 / n.max(1) as f64,
+        handled_count()
+    );
+}
+
 /// The verifier of the hookwise variants: GitHub, no replay store.
 pub(crate) fn verifier() -> Verifier {
     Verifier::builder(providers::github())

@@ -763,7 +763,7 @@ mod tests {
         // A caller that ignored the error: the body phase refuses it.
         let err = v.verify_body(&mut p, body).unwrap_err();
         assert_eq!(err.reason(), Reason::Misconfigured);
-        // And so does the returning form, for a stale or missing signature.
+        // And when the scheme's own check fails (no signature at all).
         let mut q = Pending::default();
         assert!(
             v.check_headers_into(&RequestParts::new(&crate::HeaderList::new()), &mut q)
