@@ -6,7 +6,7 @@
 #   VARIANTS="axum-plain axum-hookwise" ROUNDS=1 DURATION=5s scripts/bench-http.sh
 #
 # Environment (defaults): DURATION=10s CONNS=16 N=1000 SIZE=1024 ROUNDS=3
-# WARMUP=2s RSS=1 RSS_CONNS=32 RSS_SIZE=8388608 RSS_DURATION=5s PORT=18080
+# WARMUP=2s RSS=1 RSS_CONNS=32 RSS_SIZE=8388608 RSS_DURATION=5s RSS_HOLD=1 HEAP=1 PORT=18080
 # RSS_VARIANTS (plain, hand-written and hookwise of both frameworks)
 # SERVER_CPU=0 CLIENT_CPU=1 CARGO_TARGET_DIR (default: target).
 #
@@ -30,6 +30,8 @@ RSS=${RSS:-1}
 RSS_CONNS=${RSS_CONNS:-32}
 RSS_SIZE=${RSS_SIZE:-8388608}
 RSS_DURATION=${RSS_DURATION:-5s}
+RSS_HOLD=${RSS_HOLD:-1}
+HEAP=${HEAP:-1}
 # The hand-written variants hash the body too: a body is held while it is hashed.
 RSS_VARIANTS=${RSS_VARIANTS:-"axum-plain axum-hand-handler axum-hookwise actix-plain actix-hand actix-hookwise"}
 PORT=${PORT:-18080}
@@ -55,8 +57,8 @@ trap cleanup EXIT
 "$BIN" emit-lua "$N" "$SIZE" >"$WORK/load.lua"
 TCK=$(getconf CLK_TCK)
 
-start_server() { # variant
-    taskset -c "$SERVER_CPU" "$BIN" "$1" "$ADDR" 2>"$WORK/server.log" &
+start_server() { # variant [binary]
+    taskset -c "$SERVER_CPU" "${2:-$BIN}" "$1" "$ADDR" 2>"$WORK/server.log" &
     SERVER_PID=$!
     for _ in $(seq 100); do
         curl -sf "http://$ADDR/count" >/dev/null 2>&1 && return 0
@@ -104,6 +106,8 @@ run_variant() { # variant round
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), sha_ni: $(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $N distinct signed GitHub deliveries of $SIZE B; wrk -t1 -c$CONNS -d$DURATION (warm-up $WARMUP); server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU; $ROUNDS round(s)"
+# ROUNDS=0: the peak-RSS run alone (no CPU rounds, no HTTP tables).
+if (( ROUNDS > 0 )); then
 # Every other round runs the variants in reverse order, so that a drift within
 # a round (the machine warming up, a neighbour arriving) does not always favour
 # the same ones: a variant's position is counterbalanced over the rounds.
@@ -189,18 +193,23 @@ if (( ROUNDS >= 2 )); then
     done
 fi
 
+fi # ROUNDS > 0
+
 if [[ $RSS == 1 ]]; then
     "$BIN" emit-lua 1 "$RSS_SIZE" >"$WORK/big.lua"
     echo
     echo "## Peak RSS, $RSS_CONNS concurrent deliveries of $RSS_SIZE B (wrk -c$RSS_CONNS -d$RSS_DURATION)"
     echo
-    # Bodies at peak: (VmHWM - idle RSS) / body size. With $RSS_CONNS deliveries
-    # in flight at most, a value up to $RSS_CONNS means at most one buffered copy
-    # per delivery; a second copy would show as up to twice that. The ratio to
-    # plain also depends on how many bodies are resident at once, and so on how
-    # fast each variant gets through them (hashing 8 MiB takes ~6 ms).
-    echo "| variant | RSS idle MiB | VmHWM MiB | requests | vs plain | bodies at peak (of $RSS_CONNS in flight) |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    # Every handler holds its body until all $RSS_CONNS connections' bodies are
+    # held (BENCH_HOLD, a barrier in the bench server; RSS_HOLD=0 turns it off),
+    # so that each variant's peak is taken with the same $RSS_CONNS bodies
+    # resident and the ratio to plain measures bytes per delivery, not how many
+    # deliveries a variant's speed happened to leave in flight. Bodies at peak:
+    # (VmHWM - idle RSS) / body size; copies per body: that over $RSS_CONNS
+    # (1.0 = one buffered copy each; a second copy would show as 2).
+    if [[ $RSS_HOLD == 1 ]]; then export BENCH_HOLD=$RSS_CONNS; held="$RSS_CONNS held at once"; else held="of $RSS_CONNS in flight"; fi
+    echo "| variant | RSS idle MiB | VmHWM MiB | requests | vs plain | bodies at peak ($held) | copies per body |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     for v in $RSS_VARIANTS; do
         start_server "$v"
         idle=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
@@ -213,6 +222,34 @@ if [[ $RSS == 1 ]]; then
         fw=${v%%-*}
         [[ $v == *-plain ]] && eval "base_$fw=$hwm"
         eval "b=\$base_$fw"
-        awk -v v="$v" -v i="$idle" -v h="$hwm" -v n="$reqs" -v b="$b" -v sz="$RSS_SIZE" 'BEGIN { printf "| %s | %.1f | %.1f | %s | %.2f× | %.1f |\n", v, i / 1024, h / 1024, n, h / b, (h - i) * 1024 / sz }'
+        awk -v v="$v" -v i="$idle" -v h="$hwm" -v n="$reqs" -v b="$b" -v sz="$RSS_SIZE" -v c="$RSS_CONNS" 'BEGIN { printf "| %s | %.1f | %.1f | %s | %.2f× | %.1f | %.2f |\n", v, i / 1024, h / 1024, n, h / b, (h - i) * 1024 / sz, (h - i) * 1024 / sz / c }'
     done
+    if [[ $HEAP == 1 && $RSS_HOLD == 1 ]]; then
+        # The same run with the `heap-stats` build (dhat as the allocator):
+        # live heap bytes at their peak, from GET /heap, less those live
+        # before the run. Unlike VmHWM it leaves out what glibc keeps mapped
+        # after a free, so it counts the copies each variant holds.
+        cargo build --release -q -p hookwise-bench-http --features heap-stats
+        cp "$BIN" "$WORK/bench-server-heap"
+        cargo build --release -q -p hookwise-bench-http # the plain build back
+        echo
+        echo "### Live heap at its peak, $RSS_CONNS deliveries of $RSS_SIZE B held at once (dhat, \`--features heap-stats\`)"
+        echo
+        echo "| variant | heap peak MiB | vs plain | copies per body |"
+        echo "|---|---:|---:|---:|"
+        for v in $RSS_VARIANTS; do
+            start_server "$v" "$WORK/bench-server-heap"
+            live0=$(curl -sf "http://$ADDR/heap" | awk '{print $2}')
+            timeout 120 taskset -c "$CLIENT_CPU" wrk -t1 -c"$RSS_CONNS" -d"$RSS_DURATION" --timeout 30s -s "$WORK/big.lua" "http://$ADDR/hook" >"$WORK/heap.wrk"
+            peak=$(curl -sf "http://$ADDR/heap" | awk '{print $1}')
+            stop_server
+            non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/heap.wrk")
+            [[ -z $non2xx ]] || { echo "!! $v: $non2xx non-2xx answers in the heap run" >&2; exit 1; }
+            fw=${v%%-*}
+            [[ $v == *-plain ]] && eval "hbase_$fw=$peak"
+            eval "b=\$hbase_$fw"
+            awk -v v="$v" -v p="$peak" -v l="$live0" -v b="$b" -v sz="$RSS_SIZE" -v c="$RSS_CONNS" 'BEGIN { printf "| %s | %.1f | %.2f× | %.2f |\n", v, p / 1048576, p / b, (p - l) / sz / c }'
+        done
+    fi
+    unset BENCH_HOLD
 fi

@@ -10,6 +10,9 @@ use crate::common::{self, MAX_BODY, PATH};
 
 /// The plain handler: takes the body as `web::Bytes`, answers 200.
 async fn plain(body: web::Bytes) -> HttpResponse {
+    if common::holding() {
+        common::hold().await;
+    }
     std::hint::black_box(&body);
     common::handled();
     HttpResponse::Ok().finish()
@@ -24,6 +27,10 @@ async fn hand(req: HttpRequest, body: web::Bytes) -> HttpResponse {
     if !common::hand_check(sig, &body) {
         return HttpResponse::Unauthorized().finish();
     }
+    if common::holding() {
+        common::hold().await;
+    }
+    std::hint::black_box(&body);
     common::handled();
     HttpResponse::Ok().finish()
 }
@@ -52,6 +59,9 @@ async fn hand_middleware(
 
 /// The handler behind the hookwise extractor.
 async fn verified(hook: RawWebhook) -> HttpResponse {
+    if common::holding() {
+        common::hold().await;
+    }
     std::hint::black_box(&hook);
     common::handled();
     HttpResponse::Ok().finish()
@@ -61,8 +71,14 @@ async fn count() -> String {
     common::handled_count().to_string()
 }
 
+async fn heap() -> String {
+    common::heap_stats()
+}
+
 /// Serves `variant` on `addr` until killed.
 pub(crate) fn serve(variant: &str, addr: &str) -> Result<(), String> {
+    #[cfg(feature = "heap-stats")]
+    let _heap = common::heap_profiler();
     let replay = match variant {
         "actix-plain" | "actix-hand" | "actix-hand-middleware" | "actix-hookwise" => false,
         "actix-hookwise-replay" => true,
@@ -80,7 +96,8 @@ pub(crate) fn serve(variant: &str, addr: &str) -> Result<(), String> {
         let server = HttpServer::new(move || {
             let app = App::new()
                 .app_data(web::PayloadConfig::new(MAX_BODY))
-                .route("/count", web::get().to(count));
+                .route("/count", web::get().to(count))
+                .route("/heap", web::get().to(heap));
             match name.as_str() {
                 "actix-plain" => app.route(PATH, web::post().to(plain)),
                 "actix-hand" => app.route(PATH, web::post().to(hand)),

@@ -17,6 +17,9 @@ use crate::common::{self, MAX_BODY, PATH};
 
 /// The plain handler: takes the body as `Bytes`, answers 200.
 async fn plain(body: Bytes) -> StatusCode {
+    if common::holding() {
+        common::hold().await;
+    }
     std::hint::black_box(&body);
     common::handled();
     StatusCode::OK
@@ -29,6 +32,10 @@ async fn hand_handler(headers: HeaderMap, body: Bytes) -> StatusCode {
     if !common::hand_check(sig, &body) {
         return StatusCode::UNAUTHORIZED;
     }
+    if common::holding() {
+        common::hold().await;
+    }
+    std::hint::black_box(&body);
     common::handled();
     StatusCode::OK
 }
@@ -52,6 +59,9 @@ async fn hand_middleware(req: Request, next: Next) -> Response {
 
 /// The handler behind hookwise: the verified bytes and the delivery.
 async fn verified(hook: RawWebhook) -> StatusCode {
+    if common::holding() {
+        common::hold().await;
+    }
     std::hint::black_box(&hook);
     common::handled();
     StatusCode::OK
@@ -59,6 +69,10 @@ async fn verified(hook: RawWebhook) -> StatusCode {
 
 async fn count() -> String {
     common::handled_count().to_string()
+}
+
+async fn heap() -> String {
+    common::heap_stats()
 }
 
 /// The router of one variant.
@@ -79,6 +93,7 @@ fn router(variant: &str) -> Result<Router, String> {
     };
     Ok(hook
         .route("/count", get(count))
+        .route("/heap", get(heap))
         .layer(DefaultBodyLimit::max(MAX_BODY)))
 }
 
@@ -91,6 +106,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// Serves `variant` on `addr` until killed.
 pub(crate) fn serve(variant: &str, addr: &str) -> Result<(), String> {
+    #[cfg(feature = "heap-stats")]
+    let _heap = common::heap_profiler();
     let app = router(variant)?;
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)

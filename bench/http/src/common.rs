@@ -33,6 +33,33 @@ pub(crate) fn handled_count() -> u64 {
     HANDLED.load(Ordering::Relaxed)
 }
 
+/// `BENCH_HOLD=n` (set by the peak-RSS run of `scripts/bench-http.sh` to its
+/// connection count): every handler waits, holding its body, until `n`
+/// handlers hold theirs, so that the peak is taken with exactly `n` bodies
+/// resident in every variant rather than with however many a variant's speed
+/// left in flight. Unset (the CPU runs): no wait.
+static HOLD: std::sync::OnceLock<Option<tokio::sync::Barrier>> = std::sync::OnceLock::new();
+
+/// Whether handlers hold their bodies (see [`HOLD`]).
+pub(crate) fn holding() -> bool {
+    HOLD.get_or_init(|| {
+        std::env::var("BENCH_HOLD")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 1)
+            .map(tokio::sync::Barrier::new)
+    })
+    .is_some()
+}
+
+/// Waits until [`HOLD`]'s count of handlers hold their bodies (at most 10 s,
+/// so that a batch cut short by the end of the run does not hang the server).
+pub(crate) async fn hold() {
+    if let Some(Some(b)) = HOLD.get() {
+        let _ = tokio::time::timeout(Duration::from_secs(10), b.wait()).await;
+    }
+}
+
 /// The line an in-process `profile` run ends with (read by
 /// `bench/tools/ab-inprocess.py`): `n` requests driven since `start`.
 pub(crate) fn report_profile(variant: &str, n: usize, start: std::time::Instant) {
@@ -162,4 +189,23 @@ end
 "#,
     );
     out
+}
+
+/// The dhat heap profiler of a `heap-stats` build serving with `BENCH_HOLD`
+/// set (the peak-RSS run), started before the server allocates anything;
+/// `None` otherwise.
+#[cfg(feature = "heap-stats")]
+pub(crate) fn heap_profiler() -> Option<dhat::Profiler> {
+    holding().then(|| dhat::Profiler::builder().testing().build())
+}
+
+/// `GET /heap`: `<peak live bytes> <live bytes now>` since the server
+/// started, from a `heap-stats` build's profiler; `-` without one.
+pub(crate) fn heap_stats() -> String {
+    #[cfg(feature = "heap-stats")]
+    if holding() {
+        let s = dhat::HeapStats::get();
+        return format!("{} {}", s.max_bytes, s.curr_bytes);
+    }
+    "-".to_owned()
 }

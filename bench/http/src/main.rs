@@ -1,7 +1,7 @@
 //! `bench-server`: the servers that `scripts/bench-http.sh` drives with wrk.
 //!
 //! ```text
-//! bench-server <variant> <addr>          serve POST /hook (and GET /count) on addr
+//! bench-server <variant> <addr>          serve POST /hook (and GET /count, GET /heap) on addr
 //! bench-server emit-lua <n> <size>       print a wrk script of n signed deliveries
 //! bench-server profile <variant> <n>     n in-process requests (axum variants, actix-plain, actix-hookwise), for callgrind
 //! bench-server profile-core <preset> <n> <size>   n core verifications, for callgrind
@@ -22,6 +22,11 @@ mod common;
 mod core_prof;
 
 use std::process::ExitCode;
+
+/// The `heap-stats` build (see `Cargo.toml`): dhat counts the live heap bytes.
+#[cfg(feature = "heap-stats")]
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
 
 const USAGE: &str =
     "usage: bench-server <variant> <addr> | emit-lua <n> <size> | profile <variant> <n>
