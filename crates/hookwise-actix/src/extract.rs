@@ -382,15 +382,16 @@ impl Started {
 
 /// Collects the payload through a [`BodyBuffer`], refusing to go past
 /// `limit`: a body of one chunk (most deliveries) is kept as that chunk, no
-/// copy; several chunks are held and copied once, at the end, and hashed as
-/// they arrive with the digest `start_digest` gives at the second chunk.
+/// copy; several chunks are copied once into one buffer (as they arrive when
+/// `Content-Length` announced the length, at the end otherwise), and hashed
+/// as they arrive with the digest `start_digest` gives at the second chunk.
 async fn read_body(
     payload: &mut Payload,
     limit: usize,
     expected: Option<usize>,
     start_digest: impl FnOnce() -> Option<BodyDigest>,
 ) -> Result<(Bytes, Option<BodyDigest>), Rejection> {
-    let mut buf = BodyBuffer::hashed(start_digest);
+    let mut buf = BodyBuffer::hashed(start_digest).expecting(expected.filter(|&n| n <= limit));
     while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *payload).poll_next(cx)).await {
         let chunk = chunk.map_err(|e| match e {
             PayloadError::Overflow => {
