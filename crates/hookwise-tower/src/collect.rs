@@ -296,5 +296,10 @@ mod tests {
                 "announced off by {off}"
             );
         }
+        // No limit, and a length no allocator could give: the body arrives whole.
+        let (got, _) = collect(Announced(frames(), 1 << 60), usize::MAX, || None)
+            .await
+            .unwrap();
+        assert_eq!(&got[..], &body[..]);
     }
 }

@@ -8,6 +8,11 @@ use crate::BodyDigest;
 const KEEP_CHUNK: usize = 16 * 1024;
 /// Copied small chunks are set aside in pieces of this size.
 const TAIL_PIECE: usize = 64 * 1024;
+/// The largest announced length allocated up front ([`BodyBuffer::expecting`]):
+/// a receiver with no body limit (`max_body(usize::MAX)`) must not try to
+/// allocate whatever a `Content-Length` claims. Longer bodies take the
+/// held-chunks path.
+const EXPECT_MAX: usize = 64 * 1024 * 1024;
 
 /// A request body as it arrives, joined into one `Bytes` at the end, and
 /// hashed on the way when it comes in several chunks.
@@ -97,7 +102,8 @@ impl<F: FnOnce() -> Option<BodyDigest>> BodyBuffer<F> {
     /// buffer of that size, allocated then (data has started to come),
     /// instead of being held until the end. A body that turns out longer
     /// than announced is still read whole (the buffer grows); the caller's
-    /// limit check on [`BodyBuffer::len`] still applies.
+    /// limit check on [`BodyBuffer::len`] still applies. A length over
+    /// 64 MiB is not allocated up front (the chunks are held, as with `None`).
     ///
     /// ```
     /// use bytes::Bytes;
@@ -110,7 +116,7 @@ impl<F: FnOnce() -> Option<BodyDigest>> BodyBuffer<F> {
     /// assert_eq!(&body.finish().0[..], b"{\"zen\":\"hi\"}");
     /// ```
     pub fn expecting(mut self, len: Option<usize>) -> Self {
-        self.expected = len.unwrap_or(0);
+        self.expected = len.filter(|&n| n <= EXPECT_MAX).unwrap_or(0);
         self
     }
 
@@ -285,6 +291,13 @@ mod tests {
             );
             assert_eq!(&b.finish().0[..], &body[..], "{announced:?}");
         }
+        // A claim too large to allocate up front is not.
+        let mut b = BodyBuffer::new().expecting(Some(usize::MAX));
+        for c in body.chunks(9_000) {
+            b.push(Bytes::copy_from_slice(c));
+        }
+        assert!(!b.flat);
+        assert_eq!(&b.finish().0[..], &body[..]);
         // One chunk is still returned as it is.
         let one = Bytes::from_static(b"{}");
         let mut b = BodyBuffer::new().expecting(Some(2));
