@@ -40,8 +40,8 @@ pub(crate) fn handled_count() -> u64 {
 /// left in flight. Unset (the CPU runs): no wait.
 static HOLD: std::sync::OnceLock<Option<tokio::sync::Barrier>> = std::sync::OnceLock::new();
 
-/// Whether handlers hold their bodies (see [`HOLD`]).
-pub(crate) fn holding() -> bool {
+/// The barrier of [`HOLD`], when set.
+fn barrier() -> Option<&'static tokio::sync::Barrier> {
     HOLD.get_or_init(|| {
         std::env::var("BENCH_HOLD")
             .ok()
@@ -49,13 +49,20 @@ pub(crate) fn holding() -> bool {
             .filter(|&n: &usize| n > 1)
             .map(tokio::sync::Barrier::new)
     })
-    .is_some()
+    .as_ref()
+}
+
+/// Whether handlers hold their bodies (see [`HOLD`]).
+#[cfg(feature = "heap-stats")]
+pub(crate) fn holding() -> bool {
+    barrier().is_some()
 }
 
 /// Waits until [`HOLD`]'s count of handlers hold their bodies (at most 10 s,
-/// so that a batch cut short by the end of the run does not hang the server).
+/// so that a batch cut short by the end of the run does not hang the server);
+/// at once when unset.
 pub(crate) async fn hold() {
-    if let Some(Some(b)) = HOLD.get() {
+    if let Some(b) = barrier() {
         let _ = tokio::time::timeout(Duration::from_secs(10), b.wait()).await;
     }
 }
