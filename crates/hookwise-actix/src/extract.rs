@@ -200,11 +200,13 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
     if config.handshakes() {
         // Meta's unsigned subscription check (only with a configured verify token).
         let empty = ActixHeaders(req.headers());
-        let head = RequestParts::new(&empty)
-            .method(req.method().as_str())
-            .uri(uri)
-            .peer(req.peer_addr())
-            .peer_certificates(req.conn_data::<PeerCertificates>());
+        let head = connection(
+            verifier,
+            req,
+            RequestParts::new(&empty)
+                .method(req.method().as_str())
+                .uri(uri),
+        );
         match verifier.pre_handshake(&head) {
             Some(Ok(reply)) => return Err(WebhookError::handshake(reply)),
             Some(Err(r)) => return Err(reject(&config, r)),
@@ -216,11 +218,13 @@ fn start(req: &HttpRequest, payload: &mut Payload) -> Result<Started, WebhookErr
     // The connection's facts: the socket peer (not `Forwarded`: trusted proxies
     // are the IP allow-list's business) and, under mutual TLS, the client
     // certificates that `HttpServer::on_connect` stored as connection data.
-    let parts = RequestParts::new(&headers)
-        .method(req.method().as_str())
-        .uri(uri)
-        .peer(req.peer_addr())
-        .peer_certificates(req.conn_data::<PeerCertificates>());
+    let parts = connection(
+        verifier,
+        req,
+        RequestParts::new(&headers)
+            .method(req.method().as_str())
+            .uri(uri),
+    );
     // Filled in place (a returned one would be moved out twice on the way).
     let mut pending = hookwise::Pending::default();
     verifier
@@ -491,6 +495,22 @@ pub(crate) fn is_form(req: &HttpRequest) -> bool {
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
+}
+
+/// `parts` with the connection's peer address and client certificates, when
+/// the verifier reads them (the certificates are a lookup in the
+/// connection's data, saved on every request otherwise).
+fn connection<'a>(
+    verifier: &hookwise::Verifier,
+    req: &'a HttpRequest,
+    parts: RequestParts<'a>,
+) -> RequestParts<'a> {
+    if !verifier.reads_connection() {
+        return parts;
+    }
+    parts
+        .peer(req.peer_addr())
+        .peer_certificates(req.conn_data::<PeerCertificates>())
 }
 
 #[cfg(test)]

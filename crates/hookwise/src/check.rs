@@ -62,6 +62,15 @@ impl Check {
         }
     }
 
+    /// Whether this check reads the connection (peer address, client
+    /// certificates), itself or through an `also` verifier.
+    pub(crate) fn reads_connection(&self) -> bool {
+        match &self.0 {
+            CheckKind::Also(v) => v.reads_connection(),
+            _ => true,
+        }
+    }
+
     /// Whether this check looks at the network (IP, certificate) rather than
     /// credentials: those run first.
     pub(crate) const fn is_network(&self) -> bool {

@@ -77,6 +77,8 @@ struct Inner {
     retention: Duration,
     fail_open: bool,
     checks: Vec<Check>,
+    /// Some check reads the connection (peer address, client certificates).
+    reads_connection: bool,
     meta_verify_token: Option<crate::Secret>,
 }
 
@@ -157,6 +159,23 @@ impl Verifier {
     /// The scheme.
     pub fn scheme(&self) -> &Scheme {
         &self.inner.scheme
+    }
+    /// Whether verifying reads the connection: the peer's address or its
+    /// client certificates, for an IP allow-list or a client-certificate
+    /// check (this verifier's, or one it runs with [`Check::also`]).
+    ///
+    /// When it does not, an adapter can leave [`RequestParts::peer`] and
+    /// [`RequestParts::peer_certificates`] unset rather than look them up on
+    /// every request (the Tower layer and the actix extractor do): nothing
+    /// would read them.
+    ///
+    /// ```
+    /// use hookwise::{providers, Verifier};
+    /// let v = Verifier::builder(providers::github()).secret("s").unwrap().build().unwrap();
+    /// assert!(!v.reads_connection());
+    /// ```
+    pub fn reads_connection(&self) -> bool {
+        self.inner.reads_connection
     }
     /// The body limit in bytes.
     pub fn max_body(&self) -> usize {
@@ -679,6 +698,7 @@ impl VerifierBuilder {
                 in_flight_ttl: self.in_flight_ttl,
                 retention,
                 fail_open: self.fail_open,
+                reads_connection: self.checks.iter().any(Check::reads_connection),
                 checks: self.checks,
                 meta_verify_token: self.meta_verify_token,
             }),
@@ -734,6 +754,31 @@ mod tests {
             .unwrap();
         let wrong = v.verify_body(&mut p, a).unwrap_err();
         assert_eq!(wrong.reason(), Reason::SignatureMismatch);
+    }
+
+    #[cfg(feature = "ip")]
+    #[test]
+    fn reads_the_connection_only_for_a_network_check_its_own_or_nested() {
+        let ip = || Check::ip(crate::IpAllowList::new(["192.30.252.0/22"]).unwrap());
+        let build = |b: VerifierBuilder| b.without_replay_store().build().unwrap();
+        let github = || Verifier::builder(providers::github()).secret("s").unwrap();
+        let gitlab = || Verifier::builder(providers::gitlab()).secret("t").unwrap();
+        assert!(!build(github()).reads_connection());
+        assert!(build(github().require(ip())).reads_connection());
+        // A credential check alone does not; one that carries an IP check does.
+        let plain_token = Check::also(build(gitlab())).unwrap();
+        assert!(!build(github().require(plain_token)).reads_connection());
+        let token_with_ip = Check::also(build(gitlab().require(ip()))).unwrap();
+        assert!(build(github().require(token_with_ip)).reads_connection());
+        // And what it reads is used: from an address outside the list, 403.
+        let v = build(github().require(ip()));
+        let body = br#"{"n":1}"#;
+        let headers = github_delivery("s", body);
+        let outside = RequestParts::new(&headers).peer(Some("10.0.0.1:1".parse().unwrap()));
+        assert_eq!(
+            v.verify(&outside, body).unwrap_err().reason(),
+            Reason::ForbiddenAddress
+        );
     }
 
     #[test]

@@ -181,9 +181,7 @@ where
 
         // 0. Meta's unsigned subscription check, when enabled and configured.
         if shared.handshakes {
-            let peer = (shared.peer_addr)(&parts.extensions);
-            let certs = parts.extensions.get::<PeerCertificates>();
-            let req = head(&parts).peer(peer).peer_certificates(certs);
+            let req = connection(verifier, shared.peer_addr, &parts, head(&parts));
             if let Some(answer) = verifier.pre_handshake(&req) {
                 return Err(answer.map(handshake_response).map_err(reject_unread)?);
             }
@@ -199,9 +197,7 @@ where
             //    returned one would be moved into it (twice, through the `?`).
             let mut pending = Pending::default();
             {
-                let peer = (shared.peer_addr)(&parts.extensions);
-                let certs = parts.extensions.get::<PeerCertificates>();
-                let req = head(&parts).peer(peer).peer_certificates(certs);
+                let req = connection(verifier, shared.peer_addr, &parts, head(&parts));
                 verifier.check_headers_into(&req, &mut pending)
             }
             .map_err(reject_unread)?;
@@ -294,6 +290,22 @@ where
 
 /// The request as the sender signed it: its own URI, or the original one the
 /// layer was told where to find (axum's `nest` strips the mount prefix).
+/// `req` with the connection's peer address and client certificates, when
+/// the verifier reads them (two lookups in the request's extensions saved on
+/// every request otherwise).
+fn connection<'a>(
+    verifier: &Verifier,
+    peer_addr: super::layer::PeerAddrFn,
+    parts: &'a http::request::Parts,
+    req: RequestParts<'a>,
+) -> RequestParts<'a> {
+    if !verifier.reads_connection() {
+        return req;
+    }
+    req.peer(peer_addr(&parts.extensions))
+        .peer_certificates(parts.extensions.get::<PeerCertificates>())
+}
+
 fn signed_head(parts: &http::request::Parts, uri: RequestUriFn) -> RequestParts<'_> {
     let req = RequestParts::from(parts);
     match uri(&parts.extensions).and_then(http::Uri::path_and_query) {
