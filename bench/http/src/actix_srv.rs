@@ -123,11 +123,15 @@ pub(crate) fn serve(variant: &str, addr: &str) -> Result<(), String> {
 
 /// `n` requests through the app in-process (`actix_web::test`, no sockets),
 /// cycling through 1000 signed 1 KiB deliveries: the fixed workload for
-/// callgrind, as `axum_srv::profile`. Variants: `actix-plain`, `actix-hookwise`.
+/// callgrind, as `axum_srv::profile`. Every variant `serve` has.
 pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
     use actix_web::test;
     let deliveries = common::deliveries(1000, 1024);
-    let config = WebhookConfig::new(common::verifier());
+    let config = WebhookConfig::new(if variant == "actix-hookwise-replay" {
+        common::replay_verifier()
+    } else {
+        common::verifier()
+    });
     macro_rules! drive {
         ($app:expr) => {{
             let app = test::init_service($app).await;
@@ -154,6 +158,21 @@ pub(crate) fn profile(variant: &str, n: usize) -> Result<(), String> {
         match variant {
             "actix-plain" => drive!(base.route(PATH, web::post().to(plain))),
             "actix-hand" => drive!(base.route(PATH, web::post().to(hand))),
+            "actix-hand-middleware" => drive!(
+                base.service(
+                    web::resource(PATH)
+                        .wrap(middleware::from_fn(hand_middleware))
+                        .route(web::post().to(plain)),
+                )
+            ),
+            "actix-hookwise-replay" => drive!(
+                base.service(
+                    web::resource(PATH)
+                        .app_data(config.clone())
+                        .wrap(WebhookReplay::new())
+                        .route(web::post().to(verified)),
+                )
+            ),
             "actix-hookwise" => drive!(
                 base.service(
                     web::resource(PATH)
