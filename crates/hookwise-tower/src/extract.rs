@@ -6,6 +6,12 @@
 //! [`VerifyWebhook`](crate::VerifyWebhook): without the layer they answer 500,
 //! so a handler cannot get an unverified payload by mistake.
 //!
+//! The bytes are the ones the layer verified, kept beside the delivery in the
+//! request's extensions (the same buffer as the re-attached body): a layer
+//! between [`VerifyWebhook`](crate::VerifyWebhook) and the handler that
+//! rewrites the body changes what `Bytes` or `Json` would read, not what these
+//! extractors hand over.
+//!
 //! The [`Delivery`] alone is also available as `axum::Extension<Delivery>`.
 //!
 //! # Example
@@ -142,7 +148,6 @@ impl RawWebhook {
 /// | condition | status | body |
 /// |---|---|---|
 /// | no [`VerifyWebhook`](crate::VerifyWebhook) layer on the route | 500 | `{"error":"misconfigured","detail":…}` |
-/// | body could not be read | 400 | `{"error":"body_unreadable"}` |
 /// | payload does not decode into `T` | 422 | `{"error":"invalid_payload"}` |
 #[derive(Debug)]
 pub struct WebhookRejection {
@@ -152,7 +157,6 @@ pub struct WebhookRejection {
 #[derive(Debug)]
 enum Kind {
     MissingLayer,
-    Body(StatusCode, String),
     InvalidPayload(String),
 }
 
@@ -164,18 +168,16 @@ impl WebhookRejection {
     pub const fn status(&self) -> StatusCode {
         match &self.kind {
             Kind::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
-            Kind::Body(status, _) => *status,
             Kind::InvalidPayload(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
-    /// The stable code in the response body: `misconfigured`,
-    /// `body_unreadable` or `invalid_payload` (a body over the limit is the
-    /// layer's 413, before the extractor runs).
+    /// The stable code in the response body: `misconfigured` or
+    /// `invalid_payload` (the body was read, and held to the limit, by the
+    /// layer before the extractor runs: its failures are the layer's answers).
     pub fn code(&self) -> &'static str {
         match &self.kind {
             Kind::MissingLayer => "misconfigured",
-            Kind::Body(..) => "body_unreadable",
             Kind::InvalidPayload(_) => "invalid_payload",
         }
     }
@@ -185,7 +187,6 @@ impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::MissingLayer => f.write_str(MISSING_LAYER),
-            Kind::Body(_, e) => write!(f, "could not read the verified body: {e}"),
             Kind::InvalidPayload(e) => write!(f, "the verified payload does not decode: {e}"),
         }
     }
@@ -201,7 +202,7 @@ impl IntoResponse for WebhookRejection {
             Kind::MissingLayer => {
                 serde_json::json!({"error": self.code(), "detail": MISSING_LAYER}).to_string()
             }
-            _ => format!("{{\"error\":\"{}\"}}", self.code()),
+            Kind::InvalidPayload(_) => format!("{{\"error\":\"{}\"}}", self.code()),
         };
         let mut res = (self.status(), body).into_response();
         res.headers_mut().insert(
@@ -212,51 +213,41 @@ impl IntoResponse for WebhookRejection {
     }
 }
 
-/// Takes the delivery and the body out of a request that went through the
-/// layer, tells whether the body is a form (when `form` asks), and hands the
-/// three to `finish`, which builds the extractor.
+/// Takes the delivery and the verified bytes out of a request that went
+/// through the layer, tells whether the body is a form (when `form` asks), and
+/// hands the three to `finish`, which builds the extractor.
 ///
-/// A plain function around an `async move` block, the request taken apart
-/// before it: the future holds the delivery and the body, not the whole
-/// request as well (axum boxes each handler's future, and this keeps it under
-/// the allocator's small-size limit; see BENCHMARKS.md). `finish` runs inside
-/// the same block: an extractor's own `async` block awaiting this future would
-/// hold it twice (once captured, once awaited), doubling the handler's future.
+/// Nothing is awaited: the extractor's future holds the bytes and the
+/// delivery, and is ready at its first poll.
 fn verified<R>(
     mut req: Request,
     form: bool,
     finish: impl FnOnce(Bytes, Delivery, bool) -> Result<R, WebhookRejection> + Send,
 ) -> impl Future<Output = Result<R, WebhookRejection>> + Send {
-    let delivery = req.extensions_mut().remove::<Delivery>();
+    // The bytes the layer verified, not the request's body as it reaches the
+    // handler: a layer in between may have replaced that. Both extensions
+    // are there only behind the layer (`VerifiedBody` is private, so nothing
+    // else can put it there); the body itself is not read again.
+    let ext = req.extensions_mut();
+    let found = ext.remove::<VerifiedBody>().zip(ext.remove::<Delivery>());
     let is_form = form && is_form(req.headers());
-    let body = req.into_body();
+    // `finish` runs in the future (not before it, into a ready one): the
+    // extractor's output need not be `Send`, only what builds it.
     async move {
-        let missing = || WebhookRejection {
-            kind: Kind::MissingLayer,
+        let Some((VerifiedBody(body), delivery)) = found else {
+            return Err(WebhookRejection {
+                kind: Kind::MissingLayer,
+            });
         };
-        // Without the layer the body is unread and unlimited: never read it.
-        if delivery.is_none() {
-            return Err(missing());
-        }
-        // The body is the `Bytes` the layer re-attached (a single frame, not
-        // copied), already held to the verifier's limit: axum's `DefaultBodyLimit`
-        // is not applied again, so a `max_body` above 2 MB works.
-        let (body, _) = crate::collect::collect(body, usize::MAX, || None)
-            .await
-            .map_err(|e| WebhookRejection {
-                kind: Kind::Body(
-                    StatusCode::BAD_REQUEST,
-                    match e {
-                        crate::collect::CollectError::Body(e) => e.to_string(),
-                        crate::collect::CollectError::TooLarge => "body too large".to_owned(),
-                    },
-                ),
-            })?;
-        // (Taken from the captured value here, not bound before the await:
-        // a binding would be a second copy of the delivery in the future.)
-        finish(body, delivery.ok_or_else(missing)?, is_form)
+        finish(body, delivery, is_form)
     }
 }
+
+/// The bytes [`VerifyWebhook`](crate::VerifyWebhook) verified, beside the
+/// [`Delivery`] in the request's extensions, for the extractors: the same
+/// bytes as the re-attached body (not a copy).
+#[derive(Clone)]
+pub(crate) struct VerifiedBody(pub(crate) Bytes);
 
 /// Whether the request says its body is `application/x-www-form-urlencoded`.
 fn is_form(headers: &http::HeaderMap) -> bool {
@@ -446,6 +437,83 @@ mod tests {
         let body = text(res).await;
         assert!(body.contains("\"error\":\"misconfigured\""), "{body}");
         assert!(body.contains("VerifyWebhook"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn the_extractors_hand_over_the_verified_bytes_whatever_the_body_becomes() {
+        // A middleware between the layer and the handler replaces the body;
+        // the handler's own `Bytes` extractor sees the replacement, the
+        // hookwise extractors the bytes that were verified. (No replay store:
+        // the same delivery goes to three routes.)
+        let verifier = Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let rewrite = axum::middleware::map_request(|req: Request<Body>| async move {
+            req.map(|_| Body::from(r#"{"after":"forged"}"#))
+        });
+        let app = Router::new()
+            .route(
+                "/json",
+                post(|hook: Webhook<Push>| async move { hook.payload.after }),
+            )
+            .route("/bytes", post(|body: Bytes| async move { body }))
+            .route(
+                "/raw",
+                post(|hook: RawWebhook| async move { hook.body().clone() }),
+            )
+            .route_layer(rewrite)
+            .route_layer(VerifyWebhook::new(verifier));
+        let body = r#"{"after":"signed"}"#;
+        let res = app
+            .clone()
+            .oneshot(signed("/json", "application/json", body))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(text(res).await, "signed");
+        let res = app
+            .clone()
+            .oneshot(signed("/raw", "application/json", body))
+            .await
+            .unwrap();
+        assert_eq!(text(res).await, body);
+        // (The middleware does replace the body.)
+        let res = app
+            .oneshot(signed("/bytes", "application/json", body))
+            .await
+            .unwrap();
+        assert_eq!(text(res).await, r#"{"after":"forged"}"#);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_put_in_the_extensions_by_anything_else_is_not_taken_as_verified() {
+        // Without the layer, a `Delivery` extension alone (here one a user's
+        // middleware copied from another request) does not make a body verified.
+        let verifier = Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let body = br#"{"after":"x"}"#;
+        let s = providers::github()
+            .sign(SECRET, body, &SignParams::default())
+            .unwrap();
+        let delivery = verifier
+            .verify(&hookwise::RequestParts::new(&s.headers), body)
+            .unwrap();
+        let app = Router::new()
+            .route("/raw", post(|hook: RawWebhook| async move { hook.body }))
+            .layer(axum::Extension(delivery));
+        let res = app
+            .oneshot(Request::post("/raw").body(Body::from("unsigned")).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(text(res).await.contains("misconfigured"));
     }
 
     #[tokio::test]

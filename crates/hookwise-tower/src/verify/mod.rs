@@ -24,7 +24,10 @@
 //!    `Retry-After: 1`; an unreachable store answers 503.
 //! 5. **Call.** The verified [`Delivery`](hookwise::Delivery) is inserted into
 //!    the request extensions, the bytes are re-attached as the same body type
-//!    (`B::from(bytes)`), and the inner service is called.
+//!    (`B::from(bytes)`), and the inner service is called. With the `axum`
+//!    feature the bytes are also kept beside the delivery (the same buffer):
+//!    the [extractors](crate::extract) hand over those, whatever a layer in
+//!    between does to the body.
 //! 6. **Commit or release.** A 2xx answer commits the delivery in the replay
 //!    store; any other answer or an error releases it, so the sender's retry is
 //!    processed. A panicking handler or a dropped response future releases it

@@ -280,6 +280,12 @@ where
         match verifier.admit(&delivery).await {
             Ok(Admission::Proceed(guard)) => {
                 parts.extensions.insert(delivery);
+                // For the extractors: the bytes verified, whatever becomes of
+                // the body on its way to the handler.
+                #[cfg(feature = "axum")]
+                parts
+                    .extensions
+                    .insert(crate::extract::VerifiedBody(bytes.clone()));
                 Ok((Request::from_parts(parts, B::from(bytes)), guard))
             }
             Ok(Admission::Duplicate) => Err(duplicate(delivery)),
