@@ -1,4 +1,10 @@
-#![doc = include_str!("../README.md")]
+// The README's examples use the axum extractors: without the `axum` feature
+// the crate docs are a pointer to it (and its examples are not doctests).
+#![cfg_attr(feature = "axum", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "Tower layer for hookwise: see the README (its examples need the `axum` feature)."
+)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -71,13 +71,14 @@
 //! ```
 //! use axum::{Router, body::Body, http::{Request, StatusCode}, routing::post};
 //! use hookwise::{providers, scheme::SignParams, Verifier};
-//! use hookwise_tower::{RawWebhook, VerifyWebhook};
+//! use hookwise_tower::VerifyWebhook;
 //! use tower::ServiceExt;
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let verifier = Verifier::new(providers::github(), "s3cret")?;
 //! let app = Router::new()
-//!     .route("/webhooks/github", post(|hook: RawWebhook| async move { hook.body.len().to_string() }))
+//!     // The layer alone (the extractors are in `hookwise_tower::extract`).
+//!     .route("/webhooks/github", post(|body: axum::body::Bytes| async move { body.len().to_string() }))
 //!     .layer(VerifyWebhook::new(verifier));
 //!
 //! // An unsigned request never reaches the handler.
