@@ -66,8 +66,11 @@ impl Check {
     /// certificates), itself or through an `also` verifier.
     pub(crate) fn reads_connection(&self) -> bool {
         match &self.0 {
+            #[cfg(feature = "ip")]
+            CheckKind::Ip(_) => true,
+            #[cfg(feature = "mtls")]
+            CheckKind::ClientCert(_) => true,
             CheckKind::Also(v) => v.reads_connection(),
-            _ => true,
         }
     }
 
