@@ -294,8 +294,6 @@ where
     }
 }
 
-/// The request as the sender signed it: its own URI, or the original one the
-/// layer was told where to find (axum's `nest` strips the mount prefix).
 /// `req` with the connection's peer address and client certificates, when
 /// the verifier reads them (two lookups in the request's extensions saved on
 /// every request otherwise).
@@ -312,6 +310,8 @@ fn connection<'a>(
         .peer_certificates(parts.extensions.get::<PeerCertificates>())
 }
 
+/// The request as the sender signed it: its own URI, or the original one the
+/// layer was told where to find (axum's `nest` strips the mount prefix).
 fn signed_head(parts: &http::request::Parts, uri: RequestUriFn) -> RequestParts<'_> {
     let req = RequestParts::from(parts);
     match uri(&parts.extensions).and_then(http::Uri::path_and_query) {
