@@ -366,6 +366,16 @@ mod tests {
         req.body(Body::from(body)).unwrap()
     }
 
+    /// A GitHub verifier without a replay store (one delivery sent more than once).
+    fn storeless() -> Verifier {
+        Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .without_replay_store()
+            .build()
+            .unwrap()
+    }
+
     async fn text(res: Response) -> String {
         let b = res.into_body().collect().await.unwrap().to_bytes();
         String::from_utf8(b.to_vec()).unwrap()
@@ -445,12 +455,7 @@ mod tests {
         // the handler's own `Bytes` extractor sees the replacement, the
         // hookwise extractors the bytes that were verified. (No replay store:
         // the same delivery goes to three routes.)
-        let verifier = Verifier::builder(providers::github())
-            .secret(SECRET)
-            .unwrap()
-            .without_replay_store()
-            .build()
-            .unwrap();
+        let verifier = storeless();
         let rewrite = axum::middleware::map_request(|req: Request<Body>| async move {
             req.map(|_| Body::from(r#"{"after":"forged"}"#))
         });
@@ -492,12 +497,7 @@ mod tests {
     async fn a_delivery_put_in_the_extensions_by_anything_else_is_not_taken_as_verified() {
         // Without the layer, a `Delivery` extension alone (here one a user's
         // middleware copied from another request) does not make a body verified.
-        let verifier = Verifier::builder(providers::github())
-            .secret(SECRET)
-            .unwrap()
-            .without_replay_store()
-            .build()
-            .unwrap();
+        let verifier = storeless();
         let body = br#"{"after":"x"}"#;
         let s = providers::github()
             .sign(SECRET, body, &SignParams::default())

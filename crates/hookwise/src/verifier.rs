@@ -770,7 +770,8 @@ mod tests {
         assert!(!build(github().require(plain_token)).reads_connection());
         let token_with_ip = Check::also(build(gitlab().require(ip()))).unwrap();
         assert!(build(github().require(token_with_ip)).reads_connection());
-        // And what it reads is used: from an address outside the list, 403.
+        // (The check itself, which the flag lets adapters feed: from an address
+        // outside the list, 403. The adapters' IP and mTLS tests cover the feeding.)
         let v = build(github().require(ip()));
         let body = br#"{"n":1}"#;
         let headers = github_delivery("s", body);
