@@ -753,3 +753,40 @@ async fn basic_auth_rejection_carries_the_challenge() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body_text(res).await, "<xml/>");
 }
+
+#[actix_web::test]
+async fn an_ip_check_nested_in_also_gets_the_peer_address() {
+    // The verifier's own checks read nothing of the connection; the token
+    // check it
+    // runs with `Check::also` does: the extractor must still hand it the
+    // peer address.
+    use hookwise::{Check, IpAllowList};
+    let nested = Verifier::builder(providers::gitlab())
+        .secret("gl-token")
+        .unwrap()
+        .require(Check::ip(IpAllowList::new(["192.0.2.0/24"]).unwrap()))
+        .without_replay_store()
+        .build()
+        .unwrap();
+    let verifier = Verifier::builder(providers::github())
+        .secret(GH_SECRET)
+        .unwrap()
+        .require(Check::also(nested).unwrap())
+        .without_replay_store()
+        .build()
+        .unwrap();
+    let runs = Runs::default();
+    let app = github_app!(runs, WebhookConfig::new(verifier));
+    let ok = github_post(PUSH, "nested-1")
+        .insert_header(("x-gitlab-token", "gl-token"))
+        .peer_addr("192.0.2.7:443".parse().unwrap());
+    let res = test::call_service(&app, ok.to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let outside = github_post(PUSH, "nested-2")
+        .insert_header(("x-gitlab-token", "gl-token"))
+        .peer_addr("203.0.113.1:443".parse().unwrap());
+    let res = test::call_service(&app, outside.to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(body_text(res).await.contains("forbidden_address"));
+    assert_eq!(runs.get(), 1);
+}

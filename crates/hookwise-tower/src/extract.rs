@@ -6,13 +6,22 @@
 //! [`VerifyWebhook`](crate::VerifyWebhook): without the layer they answer 500,
 //! so a handler cannot get an unverified payload by mistake.
 //!
-//! The bytes are the ones the layer verified, kept beside the delivery in the
-//! request's extensions (the same buffer as the re-attached body): a layer
-//! between [`VerifyWebhook`](crate::VerifyWebhook) and the handler that
-//! rewrites the body changes what `Bytes` or `Json` would read, not what these
-//! extractors hand over.
+//! The bytes and the [`Delivery`] are the ones the layer verified, kept
+//! together in a private request extension (the bytes are the same buffer as
+//! the re-attached body): a layer between
+//! [`VerifyWebhook`](crate::VerifyWebhook) and the handler that rewrites the
+//! body, or replaces the `Delivery` extension, changes what `Bytes`, `Json` or
+//! `Extension<Delivery>` would read, not what these extractors hand over.
 //!
-//! The [`Delivery`] alone is also available as `axum::Extension<Delivery>`.
+//! So a layer inside `VerifyWebhook` that decompresses the body does not make
+//! these extractors decode the decompressed bytes: `Webhook<T>` decodes what
+//! was signed (a gzip body answers 422 `invalid_payload`), `RawWebhook` hands
+//! it over as sent. Senders sign what they send; decompress in the handler.
+//! Whether the payload is a form is read from the request's `Content-Type` at
+//! extraction.
+//!
+//! The [`Delivery`] alone is also available as `axum::Extension<Delivery>`
+//! (a clone of the verified one).
 //!
 //! # Example
 //!
@@ -224,17 +233,16 @@ fn verified<R>(
     form: bool,
     finish: impl FnOnce(Bytes, Delivery, bool) -> Result<R, WebhookRejection> + Send,
 ) -> impl Future<Output = Result<R, WebhookRejection>> + Send {
-    // The bytes the layer verified, not the request's body as it reaches the
-    // handler: a layer in between may have replaced that. Both extensions
-    // are there only behind the layer (`VerifiedBody` is private, so nothing
-    // else can put it there); the body itself is not read again.
-    let ext = req.extensions_mut();
-    let found = ext.remove::<VerifiedBody>().zip(ext.remove::<Delivery>());
+    // The bytes and the delivery the layer verified, not the request's body
+    // or `Delivery` extension as they reach the handler: a layer in between
+    // may have replaced those. `Verified` is private, so only the layer puts
+    // it there; the body itself is not read again.
+    let found = req.extensions_mut().remove::<Verified>();
     let is_form = form && is_form(req.headers());
     // `finish` runs in the future (not before it, into a ready one): the
     // extractor's output need not be `Send`, only what builds it.
     async move {
-        let Some((VerifiedBody(body), delivery)) = found else {
+        let Some(Verified { body, delivery }) = found else {
             return Err(WebhookRejection {
                 kind: Kind::MissingLayer,
             });
@@ -243,11 +251,16 @@ fn verified<R>(
     }
 }
 
-/// The bytes [`VerifyWebhook`](crate::VerifyWebhook) verified, beside the
-/// [`Delivery`] in the request's extensions, for the extractors: the same
-/// bytes as the re-attached body (not a copy).
+/// What [`VerifyWebhook`](crate::VerifyWebhook) verified, in the request's
+/// extensions for the extractors and the [`EventRouter`](crate::EventRouter):
+/// the bytes (the same buffer as the re-attached body, not a copy) and the
+/// [`Delivery`] (the public `Extension<Delivery>` is a clone of it, which
+/// anything between the layer and the handler can replace; this cannot be).
 #[derive(Clone)]
-pub(crate) struct VerifiedBody(pub(crate) Bytes);
+pub(crate) struct Verified {
+    pub(crate) body: Bytes,
+    pub(crate) delivery: Delivery,
+}
 
 /// Whether the request says its body is `application/x-www-form-urlencoded`.
 fn is_form(headers: &http::HeaderMap) -> bool {
@@ -491,6 +504,80 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(text(res).await, r#"{"after":"forged"}"#);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_replaced_inside_the_layer_does_not_change_what_the_extractors_hand_over() {
+        // A middleware between the layer and the handler swaps the `Delivery`
+        // extension for one verified from another request: the extractors
+        // still hand over the verified one (with its bytes); `Extension`
+        // shows the swap did happen. (The router's half is in `route.rs`.)
+        let verifier = storeless();
+        let other = br#"{"after":"other"}"#;
+        let s = providers::github()
+            .sign(
+                SECRET,
+                other,
+                &SignParams {
+                    id: Some("forged-id"),
+                    event: Some("release"),
+                    ..SignParams::default()
+                },
+            )
+            .unwrap();
+        let forged = verifier
+            .verify(&hookwise::RequestParts::new(&s.headers), other)
+            .unwrap();
+        assert_eq!(forged.id(), Some("forged-id"));
+        let swap = axum::middleware::map_request(move |mut req: Request<Body>| {
+            let forged = forged.clone();
+            async move {
+                req.extensions_mut().insert(forged);
+                req
+            }
+        });
+        let app = Router::new()
+            .route(
+                "/json",
+                post(
+                    |axum::Extension(ext): axum::Extension<Delivery>, hook: Webhook<Push>| async move {
+                        format!("{} {:?} {:?}", hook.payload.after, hook.delivery.id(), ext.id())
+                    },
+                ),
+            )
+            .route(
+                "/raw",
+                post(|hook: RawWebhook| async move {
+                    format!("{:?} {:?}", hook.delivery.id(), hook.delivery.event_type())
+                }),
+            )
+            .route_layer(swap)
+            .route_layer(VerifyWebhook::new(verifier));
+        let body = r#"{"after":"signed"}"#;
+        let sent = providers::github()
+            .sign(SECRET, body.as_bytes(), &SignParams::default())
+            .unwrap();
+        let (_, id) = sent
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("x-github-delivery"))
+            .unwrap();
+        let id = std::str::from_utf8(id).unwrap().to_owned();
+        let res = app
+            .clone()
+            .oneshot(signed("/json", "application/json", body))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            text(res).await,
+            format!("signed Some({id:?}) Some(\"forged-id\")")
+        );
+        let res = app
+            .oneshot(signed("/raw", "application/json", body))
+            .await
+            .unwrap();
+        assert_eq!(text(res).await, format!("Some({id:?}) None"));
     }
 
     #[tokio::test]

@@ -56,7 +56,6 @@ use std::task::{Context, Poll};
 
 use axum_core::extract::{FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};
-use hookwise::Delivery;
 use http::{HeaderValue, StatusCode, header};
 use serde::de::DeserializeOwned;
 
@@ -92,7 +91,7 @@ impl EventRouter {
         Self::default()
     }
 
-    /// Handles `event` (as in [`Delivery::event_type`]: `push`,
+    /// Handles `event` (as in [`Delivery::event_type`](hookwise::Delivery::event_type): `push`,
     /// `invoice.paid`, …) with `handler`, which takes a [`Webhook<T>`].
     pub fn on<T, F, Fut, R>(mut self, event: &str, handler: F) -> Self
     where
@@ -141,8 +140,8 @@ impl EventRouter {
     fn dispatch(&self, req: Request) -> BoxFuture {
         let event = req
             .extensions()
-            .get::<Delivery>()
-            .and_then(|d| d.event_type().map(str::to_owned));
+            .get::<crate::extract::Verified>()
+            .and_then(|v| v.delivery.event_type().map(str::to_owned));
         if let Some(entry) = event.as_deref().and_then(|e| self.routes.get(e)) {
             return entry(req);
         }
@@ -284,6 +283,57 @@ mod tests {
         let (status, body) = send(app(router), br#"{"idx":1,"type":"invoice.paid"}"#).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("invalid_payload"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_delivery_extension_replaced_inside_the_layer_does_not_change_the_route() {
+        // A middleware between the layer and the router swaps in a delivery
+        // of another event type (verified from another body): the router
+        // routes by the verified one.
+        let v = Verifier::builder(providers::stripe())
+            .secret("whsec_x")
+            .unwrap()
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let other = br#"{"id":"in_9","type":"invoice.paid"}"#;
+        let now = hookwise::Clock::now_unix(&hookwise::SystemClock);
+        let signed = providers::stripe()
+            .sign(
+                "whsec_x",
+                other,
+                &SignParams {
+                    timestamp: Some(now),
+                    ..SignParams::default()
+                },
+            )
+            .unwrap();
+        let forged = v
+            .verify(&hookwise::RequestParts::new(&signed.headers), other)
+            .unwrap();
+        assert_eq!(forged.event_type(), Some("invoice.paid"));
+        let swap = axum::middleware::map_request(move |mut req: Request| {
+            let forged = forged.clone();
+            async move {
+                req.extensions_mut().insert(forged);
+                req
+            }
+        });
+        let router = EventRouter::new()
+            .on("invoice.paid", |_: Webhook<serde_json::Value>| async {
+                "paid"
+            })
+            .fallback(|h: RawWebhook| async move {
+                format!("other {}", h.delivery.event_type().unwrap_or_default())
+            });
+        let app = Router::new()
+            .route_service("/hook", router)
+            .layer(swap)
+            .layer(VerifyWebhook::new(v));
+        assert_eq!(
+            send(app, br#"{"id":"x","type":"charge.failed"}"#).await,
+            (StatusCode::OK, "other charge.failed".into())
+        );
     }
 
     #[tokio::test]

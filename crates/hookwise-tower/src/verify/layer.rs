@@ -135,6 +135,10 @@ impl<R> VerifyWebhook<R> {
     ///
     /// Without an address, an IP allow-list refuses the request (403
     /// `forbidden_address`): it fails closed.
+    ///
+    /// The function is called only when the verifier reads the connection
+    /// (an IP allow-list or a client-certificate check, its own or an
+    /// `also()` verifier's: [`Verifier::reads_connection`](hookwise::Verifier::reads_connection)).
     pub fn peer_addr_from(self, f: fn(&http::Extensions) -> Option<SocketAddr>) -> Self
     where
         R: Clone,

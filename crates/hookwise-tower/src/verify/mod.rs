@@ -25,9 +25,9 @@
 //! 5. **Call.** The verified [`Delivery`](hookwise::Delivery) is inserted into
 //!    the request extensions, the bytes are re-attached as the same body type
 //!    (`B::from(bytes)`), and the inner service is called. With the `axum`
-//!    feature the bytes are also kept beside the delivery (the same buffer):
-//!    the [extractors](crate::extract) hand over those, whatever a layer in
-//!    between does to the body.
+//!    feature the bytes (the same buffer) and the delivery are also kept in a
+//!    private extension: the axum extractors hand over those, whatever a
+//!    layer in between does to the body or to the `Delivery` extension.
 //! 6. **Commit or release.** A 2xx answer commits the delivery in the replay
 //!    store; any other answer or an error releases it, so the sender's retry is
 //!    processed. A panicking handler or a dropped response future releases it

@@ -279,13 +279,15 @@ where
         // 4. Replay.
         match verifier.admit(&delivery).await {
             Ok(Admission::Proceed(guard)) => {
-                parts.extensions.insert(delivery);
-                // For the extractors: the bytes verified, whatever becomes of
-                // the body on its way to the handler.
+                // For the extractors and the event router: the bytes and the
+                // delivery verified, whatever becomes of the body and of the
+                // public `Delivery` extension on their way to the handler.
                 #[cfg(feature = "axum")]
-                parts
-                    .extensions
-                    .insert(crate::extract::VerifiedBody(bytes.clone()));
+                parts.extensions.insert(crate::extract::Verified {
+                    body: bytes.clone(),
+                    delivery: delivery.clone(),
+                });
+                parts.extensions.insert(delivery);
                 Ok((Request::from_parts(parts, B::from(bytes)), guard))
             }
             Ok(Admission::Duplicate) => Err(duplicate(delivery)),
@@ -738,6 +740,61 @@ mod tests {
             status(custom, Some(allowed), false, Some(cert)).await,
             (403, Some("forbidden_address"))
         );
+    }
+
+    #[tokio::test]
+    async fn an_ip_check_nested_in_also_gets_the_address() {
+        // The verifier's own checks read nothing of the connection; the token
+        // check
+        // it runs with `Check::also` does: the layer must still hand it the
+        // peer address (and refuse without one).
+        use hookwise::{Check, IpAllowList};
+        use std::net::SocketAddr;
+
+        let nested = Verifier::builder(providers::gitlab())
+            .secret("gl-token")
+            .unwrap()
+            .require(Check::ip(IpAllowList::new(["192.0.2.0/24"]).unwrap()))
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let verifier = Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .require(Check::also(nested).unwrap())
+            .without_replay_store()
+            .build()
+            .unwrap();
+        let status = |addr: Option<SocketAddr>| {
+            let verifier = verifier.clone();
+            async move {
+                let mut req = req(b"{}", "ok");
+                req.headers_mut()
+                    .insert("x-gitlab-token", HeaderValue::from_static("gl-token"));
+                if let Some(a) = addr {
+                    req.extensions_mut().insert(a);
+                }
+                let svc = ServiceBuilder::new()
+                    .layer(VerifyWebhook::new(verifier))
+                    .service_fn(|_: Request<TestBody>| async {
+                        Ok::<_, Infallible>(Response::new(Bytes::from_static(b"ok")))
+                    });
+                let res = svc.oneshot(req).await.unwrap();
+                (
+                    res.status().as_u16(),
+                    res.extensions().get::<Rejection>().map(Rejection::code),
+                )
+            }
+        };
+        assert_eq!(
+            status(Some("192.0.2.7:443".parse().unwrap())).await,
+            (200, None)
+        );
+        assert_eq!(
+            status(Some("203.0.113.1:443".parse().unwrap())).await,
+            (403, Some("forbidden_address"))
+        );
+        assert_eq!(status(None).await, (403, Some("forbidden_address")));
     }
 
     #[tokio::test]
