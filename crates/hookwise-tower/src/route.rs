@@ -201,16 +201,20 @@ mod tests {
         id: String,
     }
 
-    fn app(router: EventRouter) -> Router {
-        let v = Verifier::builder(providers::stripe())
+    /// A Stripe verifier without a replay store.
+    fn verifier() -> Verifier {
+        Verifier::builder(providers::stripe())
             .secret("whsec_x")
             .unwrap()
             .without_replay_store()
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    fn app(router: EventRouter) -> Router {
         Router::new()
             .route_service("/hook", router)
-            .layer(VerifyWebhook::new(v))
+            .layer(VerifyWebhook::new(verifier()))
     }
 
     async fn send(app: Router, body: &[u8]) -> (StatusCode, String) {
@@ -290,12 +294,7 @@ mod tests {
         // A middleware between the layer and the router swaps in a delivery
         // of another event type (verified from another body): the router
         // routes by the verified one.
-        let v = Verifier::builder(providers::stripe())
-            .secret("whsec_x")
-            .unwrap()
-            .without_replay_store()
-            .build()
-            .unwrap();
+        let v = verifier();
         let other = br#"{"id":"in_9","type":"invoice.paid"}"#;
         let now = hookwise::Clock::now_unix(&hookwise::SystemClock);
         let signed = providers::stripe()
