@@ -40,6 +40,58 @@ pub(crate) fn extract_fast<'a, S: AsRef<str>, A: Ahead, const N: usize>(
     scan(body, &paths, &mut out, ahead).ok().map(|()| out)
 }
 
+/// The common case on its own: one path, a top-level key, whose value is a
+/// string without escapes, among the members before the first nested value
+/// (Standard Webhooks' `type` ahead of `data`). `None` for anything else
+/// (another value, an escape, a nested value first, a key not there,
+/// malformed JSON), which [`extract`] then reads from the start. Where this
+/// answers, `extract` gives the same answer: the first occurrence, since
+/// its scan looks at the last member only once it meets a nested value,
+/// where this gives up. Kept apart from the scan (which returns its results
+/// through memory) so that the caller can build its answer in place; see
+/// `scheme::body_fields` and BENCHMARKS.md.
+#[inline]
+pub(crate) fn one_top_level<'a, S: AsRef<str>, const N: usize>(
+    b: &'a [u8],
+    paths: &[&[S]; N],
+) -> Option<(usize, &'a str)> {
+    let mut wanted = paths.iter().enumerate().filter(|(_, p)| !p.is_empty());
+    let (slot, [key]) = wanted.next()? else {
+        return None;
+    };
+    if wanted.next().is_some() {
+        return None;
+    }
+    let key = key.as_ref().as_bytes();
+    let start = skip_ws(b, 0);
+    (b.get(start) == Some(&b'{')).then_some(())?;
+    let mut i = skip_ws(b, start + 1);
+    loop {
+        (b.get(i) == Some(&b'"')).then_some(())?;
+        let rest = b.get(i + 1..)?;
+        let len = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
+        (rest[len] == b'"').then_some(())?;
+        let this = &rest[..len];
+        i = skip_ws(b, i + len + 2);
+        (b.get(i) == Some(&b':')).then_some(())?;
+        i = skip_ws(b, i + 1);
+        match b.get(i)? {
+            b'"' if this == key => {
+                let rest = b.get(i + 1..)?;
+                let n = memchr::memchr2(b'"', b'\\', rest)?;
+                (rest[n] == b'"').then_some(())?;
+                return Some((slot, std::str::from_utf8(&rest[..n]).ok()?));
+            }
+            b'{' | b'[' => return None,
+            _ if this == key => return None,
+            _ => {}
+        }
+        i = skip_ws(b, skip_value(b, i, &mut ())?);
+        (b.get(i) == Some(&b',')).then_some(())?;
+        i = skip_ws(b, i + 1);
+    }
+}
+
 /// Told where the scan is about to read, so that other work on the same bytes
 /// (the HMAC) can be done while they are in cache. Only a matter of speed: the
 /// scan reads the same bytes and gives the same result whatever it returns.
@@ -621,7 +673,7 @@ impl<'de> de::Deserialize<'de> for Scalar {
 mod tests {
     use std::borrow::Cow;
 
-    use super::{extract, extract_fast};
+    use super::{extract, extract_fast, one_top_level};
 
     #[test]
     fn finds_nested_and_top_level_fields_in_one_pass() {
@@ -823,8 +875,54 @@ mod tests {
                 let (fast, slow) = fast_and_slow(&body, paths);
                 prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&body));
                 windowed(&body, paths, step)?;
+                // One key (the path of `one_top_level`): the same as serde_json,
+                // and where the one-key read answers, the same as the scan.
+                for key in ["id", "type", "event"] {
+                    let one: [&[&str]; 3] = [&[], &[key], &[]];
+                    let (fast, slow) = fast_and_slow(&body, one);
+                    prop_assert_eq!(&fast, &slow, "{}", String::from_utf8_lossy(&body));
+                    if let Some((slot, v)) = super::super::one_top_level(&body, &one) {
+                        prop_assert_eq!(slot, 1);
+                        let scanned = super::super::extract(&body, one);
+                        prop_assert_eq!(scanned[1].as_deref(), Some(v));
+                    }
+                }
             }
         }
+    }
+
+    #[test]
+    fn the_one_key_read_answers_the_common_case_and_leaves_the_rest_to_the_scan() {
+        let one = |b: &'static [u8]| {
+            let paths: [&[&str]; 3] = [&[], &["type"], &[]];
+            one_top_level(b, &paths)
+        };
+        let standard = br#"{"id":"evt_1","type":"payment_intent.succeeded","data":{"x":1}}"#;
+        assert_eq!(one(standard), Some((1, "payment_intent.succeeded")));
+        assert_eq!(one(b" {\n \"type\" : \"a\" } "), Some((1, "a")));
+        assert_eq!(one(br#"{"n":[1],"type":"a"}"#), None);
+        assert_eq!(one(br#"{"type":"a","type":"b"}"#), Some((1, "a")));
+        for body in [
+            &br#"{"data":{},"type":"a"}"#[..],
+            br#"{"type":1}"#,
+            br#"{"type":"\u0061"}"#,
+            br#"{"ty\u0070e":"a"}"#,
+            br#"{"type":{"a":1}}"#,
+            br#"{"id":"x"}"#,
+            b"[]",
+            br#"{"type":"a"#,
+            b"{\"type\":\"\xff\"}",
+        ] {
+            assert_eq!(one(body), None, "{}", String::from_utf8_lossy(body));
+        }
+        // Two paths: the scan.
+        let two: [&[&str]; 2] = [&["id"], &["type"]];
+        assert_eq!(one_top_level(standard, &two), None);
+        // What the scan then finds for those.
+        let [t] = extract(br#"{"data":{},"type":"a"}"#, [&["type"]]);
+        assert_eq!(t.as_deref(), Some("a"));
+        let [t] = extract(br#"{"type":"\u0061"}"#, [&["type"]]);
+        assert_eq!(t.as_deref(), Some("a"));
     }
 
     #[test]
