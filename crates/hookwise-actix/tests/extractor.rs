@@ -757,9 +757,8 @@ async fn basic_auth_rejection_carries_the_challenge() {
 #[actix_web::test]
 async fn an_ip_check_nested_in_also_gets_the_peer_address() {
     // The verifier's own checks read nothing of the connection; the token
-    // check it
-    // runs with `Check::also` does: the extractor must still hand it the
-    // peer address.
+    // check it runs with `Check::also` does: the extractor must still hand it
+    // the peer address.
     use hookwise::{Check, IpAllowList};
     let nested = Verifier::builder(providers::gitlab())
         .secret("gl-token")

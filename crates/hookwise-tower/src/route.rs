@@ -217,9 +217,10 @@ mod tests {
             .layer(VerifyWebhook::new(verifier()))
     }
 
-    async fn send(app: Router, body: &[u8]) -> (StatusCode, String) {
+    /// `body` signed for [`verifier`], now.
+    fn sign(body: &[u8]) -> hookwise::scheme::SignedRequest {
         let now = hookwise::Clock::now_unix(&hookwise::SystemClock);
-        let signed = providers::stripe()
+        providers::stripe()
             .sign(
                 "whsec_x",
                 body,
@@ -228,7 +229,11 @@ mod tests {
                     ..SignParams::default()
                 },
             )
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn send(app: Router, body: &[u8]) -> (StatusCode, String) {
+        let signed = sign(body);
         let mut req = http::Request::post("/hook");
         for (n, v) in signed.headers.iter() {
             req = req.header(n, v);
@@ -296,17 +301,7 @@ mod tests {
         // routes by the verified one.
         let v = verifier();
         let other = br#"{"id":"in_9","type":"invoice.paid"}"#;
-        let now = hookwise::Clock::now_unix(&hookwise::SystemClock);
-        let signed = providers::stripe()
-            .sign(
-                "whsec_x",
-                other,
-                &SignParams {
-                    timestamp: Some(now),
-                    ..SignParams::default()
-                },
-            )
-            .unwrap();
+        let signed = sign(other);
         let forged = v
             .verify(&hookwise::RequestParts::new(&signed.headers), other)
             .unwrap();

@@ -67,14 +67,8 @@ pub(crate) fn one_top_level<'a, S: AsRef<str>, const N: usize>(
     (b.get(start) == Some(&b'{')).then_some(())?;
     let mut i = skip_ws(b, start + 1);
     loop {
-        (b.get(i) == Some(&b'"')).then_some(())?;
-        let rest = b.get(i + 1..)?;
-        let len = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
-        (rest[len] == b'"').then_some(())?;
-        let this = &rest[..len];
-        i = skip_ws(b, i + len + 2);
-        (b.get(i) == Some(&b':')).then_some(())?;
-        i = skip_ws(b, i + 1);
+        let (this, at) = member_key(b, i)?;
+        i = at;
         match b.get(i)? {
             b'"' if this == key => {
                 let rest = b.get(i + 1..)?;
@@ -90,6 +84,20 @@ pub(crate) fn one_top_level<'a, S: AsRef<str>, const N: usize>(
         (b.get(i) == Some(&b',')).then_some(())?;
         i = skip_ws(b, i + 1);
     }
+}
+
+/// The key of the object member at `b[i]` (a `"`) and where its value
+/// starts (after the `:` and any whitespace); `None` for an escaped key
+/// (left to the full parse) or malformed JSON.
+#[inline(always)]
+fn member_key(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    (b.get(i) == Some(&b'"')).then_some(())?;
+    let rest = b.get(i + 1..)?;
+    let len = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
+    (rest[len] == b'"').then_some(())?;
+    let i = skip_ws(b, i + len + 2);
+    (b.get(i) == Some(&b':')).then_some(())?;
+    Some((&rest[..len], skip_ws(b, i + 1)))
 }
 
 /// Told where the scan is about to read, so that other work on the same bytes
@@ -306,14 +314,8 @@ fn scan_top<'a, S: AsRef<str>, A: Ahead, const N: usize>(
     let mut looked_at_last = false;
     loop {
         ahead.limit(i, b.len());
-        (b.get(i) == Some(&b'"')).then_some(())?;
-        let rest = b.get(i + 1..)?;
-        let len = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
-        (rest[len] == b'"').then_some(())?;
-        let key = &rest[..len];
-        i = skip_ws(b, i + len + 2);
-        (b.get(i) == Some(&b':')).then_some(())?;
-        i = skip_ws(b, i + 1);
+        let (key, at) = member_key(b, i)?;
+        i = at;
         // Strings (nearly every value here) are skipped noting whether they
         // hold an escape, so a wanted one needs no second look for `\\`.
         if !looked_at_last && matches!(b.get(i), Some(b'{' | b'[')) {

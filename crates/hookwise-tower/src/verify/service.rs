@@ -745,9 +745,8 @@ mod tests {
     #[tokio::test]
     async fn an_ip_check_nested_in_also_gets_the_address() {
         // The verifier's own checks read nothing of the connection; the token
-        // check
-        // it runs with `Check::also` does: the layer must still hand it the
-        // peer address (and refuse without one).
+        // check it runs with `Check::also` does: the layer must still hand it
+        // the peer address (and refuse without one).
         use hookwise::{Check, IpAllowList};
         use std::net::SocketAddr;
 
