@@ -1,11 +1,11 @@
 //! Reading a whole request body into one `Bytes`, under a limit.
 
-use std::pin::pin;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
 use hookwise::{BodyBuffer, BodyDigest};
 use http_body::Body;
-use http_body_util::BodyExt;
 
 use crate::BoxError;
 
@@ -18,24 +18,82 @@ pub(crate) enum CollectError {
     Body(BoxError),
 }
 
-/// Collects `body`, refusing to hold more than `limit` bytes, through a
-/// [`BodyBuffer`]: a body of one data frame (what hyper gives for most small
-/// requests, and what the layer re-attaches) is returned as that frame, no
-/// copy; several frames are copied once into one buffer, as they arrive when
-/// the body's length is announced (the body's exact size hint, hyper's
-/// `Content-Length`) and at the end otherwise, and hashed as they arrive with
-/// the digest `start_digest` gives at the second frame. (The buffer is
-/// allocated at the second frame, not on the announcement alone. Holding the
-/// frames until the end instead kept hyper's read buffers alive with them:
-/// 1.6 bodies' worth of RSS per delivery with 32 concurrent 8 MiB deliveries
-/// held at once, against 1.1 copying as they come; see BENCHMARKS.md.)
+/// Collects a body, refusing to hold more than `limit` bytes, polled by hand
+/// from the layer's response future (which holds the pinned body next to
+/// it, so no future of its own is allocated for the read).
 ///
-/// The first frame is read here and, when the body ends with it, returned
-/// at once; the frames after it are read by a boxed future. This future is
-/// held inline by the layer's and the extractors' futures, and keeping the
-/// buffer's state out of it keeps theirs under the allocator's small-size
-/// limit (1 KiB with glibc), which for a 1 KiB delivery was two slow-path
-/// allocations fewer per request (see BENCHMARKS.md).
+/// A body that ends with its first data frame (what hyper gives for most
+/// small requests, and what the layer re-attaches) is returned as that
+/// frame, no copy, and nothing is allocated. From a first frame that does
+/// not end the body on, the frames go through a boxed [`BodyBuffer`]:
+/// copied once into one buffer, as they arrive when the body's length is
+/// announced (the body's exact size hint, hyper's `Content-Length`) and at
+/// the end otherwise, and hashed as they arrive with the digest
+/// `start_digest` gives at the second frame. (The buffer is allocated after
+/// the first frame, not on the announcement alone. Holding the frames until
+/// the end instead kept hyper's read buffers alive with them: 1.6 bodies'
+/// worth of RSS per delivery with 32 concurrent 8 MiB deliveries held at
+/// once, against 1.1 copying as they come; see BENCHMARKS.md.) Boxed, the
+/// buffer's state stays out of the response future for the common case.
+#[derive(Debug)]
+pub(crate) struct Collector {
+    limit: usize,
+    rest: Option<Box<BodyBuffer>>,
+}
+
+impl Collector {
+    pub(crate) const fn new(limit: usize) -> Self {
+        Self { limit, rest: None }
+    }
+
+    /// Reads what frames are there; `Ready` with the whole body once it
+    /// ended. `start_digest` is asked for a digest (once per collection) at
+    /// the second frame of data.
+    pub(crate) fn poll_collect<B>(
+        &mut self,
+        mut body: Pin<&mut B>,
+        cx: &mut Context<'_>,
+        start_digest: impl FnOnce() -> Option<BodyDigest>,
+    ) -> Poll<Result<(Bytes, Option<BodyDigest>), CollectError>>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let mut start = Some(start_digest);
+        loop {
+            let Some(frame) = ready!(body.as_mut().poll_frame(cx)) else {
+                let rest = self.rest.take();
+                return Poll::Ready(Ok(rest.map_or((Bytes::new(), None), |buf| buf.finish())));
+            };
+            let frame = frame.map_err(|e| CollectError::Body(e.into()))?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers: not part of the signed bytes
+            };
+            let Some(buf) = &mut self.rest else {
+                let first = take(data, self.limit, 0)?;
+                if body.is_end_stream() {
+                    return Poll::Ready(Ok((first, None)));
+                }
+                // What is left to come, after the first frame.
+                let announced = body
+                    .size_hint()
+                    .exact()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .and_then(|n| n.checked_add(first.len()))
+                    .filter(|&n| n <= self.limit);
+                let mut buf = Box::new(BodyBuffer::new().expecting(announced));
+                buf.push(first);
+                self.rest = Some(buf);
+                continue;
+            };
+            let chunk = take(data, self.limit, buf.len())?;
+            buf.push_with(chunk, || start.take().and_then(|start| start()));
+        }
+    }
+}
+
+/// The body collected by a [`Collector`], as a future (for the tests).
+#[cfg(test)]
 pub(crate) async fn collect<B>(
     body: B,
     limit: usize,
@@ -45,53 +103,13 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let mut body = pin!(body);
-    // The frame loop is written out here and in `collect_rest`: an async
-    // helper shared by both added 24 bytes to every future holding this one
-    // (the route future's to 1 032, the allocator's small-size limit).
-    let first = loop {
-        let Some(frame) = body.as_mut().frame().await else {
-            return Ok((Bytes::new(), None));
-        };
-        let frame = frame.map_err(|e| CollectError::Body(e.into()))?;
-        if let Ok(data) = frame.into_data() {
-            break data;
-        } // else trailers: not part of the signed bytes
-    };
-    let first = take(first, limit, 0)?;
-    if body.is_end_stream() {
-        return Ok((first, None));
-    }
-    Box::pin(collect_rest(body, first, limit, start_digest)).await
-}
-
-/// The frames after the first one, joined with it.
-async fn collect_rest<B>(
-    mut body: std::pin::Pin<&mut B>,
-    first: Bytes,
-    limit: usize,
-    start_digest: impl FnOnce() -> Option<BodyDigest>,
-) -> Result<(Bytes, Option<BodyDigest>), CollectError>
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
-    // What is left to come, after the first frame.
-    let announced = body
-        .size_hint()
-        .exact()
-        .and_then(|n| usize::try_from(n).ok())
-        .and_then(|n| n.checked_add(first.len()));
-    let mut buf = BodyBuffer::hashed(start_digest).expecting(announced.filter(|&n| n <= limit));
-    buf.push(first);
-    while let Some(frame) = body.as_mut().frame().await {
-        let frame = frame.map_err(|e| CollectError::Body(e.into()))?;
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers: not part of the signed bytes
-        };
-        buf.push(take(data, limit, buf.len())?);
-    }
-    Ok(buf.finish())
+    let mut body = std::pin::pin!(body);
+    let mut collector = Collector::new(limit);
+    let mut start = Some(start_digest);
+    std::future::poll_fn(|cx| {
+        collector.poll_collect(body.as_mut(), cx, || start.take().and_then(|s| s()))
+    })
+    .await
 }
 
 /// A data frame as `Bytes` (no copy when it is one), unless it takes the
@@ -136,14 +154,14 @@ mod tests {
         type Data = Bytes;
         type Error = std::convert::Infallible;
         fn poll_frame(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
             assert!(
                 !(self.1 && self.0.is_empty()),
                 "polled after it said it had ended"
             );
-            std::task::Poll::Ready(self.0.pop_front().map(Ok))
+            Poll::Ready(self.0.pop_front().map(Ok))
         }
         fn is_end_stream(&self) -> bool {
             self.0.is_empty()

@@ -65,6 +65,8 @@ pub struct BodyBuffer<F = fn() -> Option<BodyDigest>> {
     /// Copying each chunk into `tail` as it arrives (see [`BodyBuffer::expecting`]).
     flat: bool,
     start: Option<F>,
+    /// Whether a digest was asked for (at the second chunk).
+    asked: bool,
     digest: Option<BodyDigest>,
 }
 
@@ -92,6 +94,7 @@ impl<F: FnOnce() -> Option<BodyDigest>> BodyBuffer<F> {
             expected: 0,
             flat: false,
             start: Some(start),
+            asked: false,
             digest: None,
         }
     }
@@ -132,6 +135,30 @@ impl<F: FnOnce() -> Option<BodyDigest>> BodyBuffer<F> {
 
     /// Adds the next chunk (an empty one is ignored).
     pub fn push(&mut self, chunk: Bytes) {
+        let mut own = self.start.take();
+        self.push_with(chunk, || own.take().and_then(|start| start()));
+        // Not asked yet (this was the first chunk, or an empty one): kept.
+        self.start = own;
+    }
+
+    /// Adds the next chunk as [`push`](Self::push) does, but asks `start`
+    /// (not the buffer's own) for the digest if this is the second chunk:
+    /// for a caller that polls its body by hand and cannot leave a closure
+    /// borrowing its state in the buffer between polls.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use hookwise::BodyBuffer;
+    ///
+    /// let mut body = BodyBuffer::new();
+    /// let mut asked = 0;
+    /// for chunk in [&b"{\"zen\":"[..], b"\"hi\"}", b""] {
+    ///     body.push_with(Bytes::copy_from_slice(chunk), || { asked += 1; None });
+    /// }
+    /// assert_eq!(asked, 1); // at the second chunk, once
+    /// assert_eq!(&body.finish().0[..], b"{\"zen\":\"hi\"}");
+    /// ```
+    pub fn push_with(&mut self, chunk: Bytes, start: impl FnOnce() -> Option<BodyDigest>) {
         if chunk.is_empty() {
             return;
         }
@@ -140,7 +167,8 @@ impl<F: FnOnce() -> Option<BodyDigest>> BodyBuffer<F> {
             self.first = Some(chunk);
             return;
         };
-        if let Some(start) = self.start.take() {
+        if !self.asked {
+            self.asked = true;
             self.digest = start().map(|mut d| {
                 d.update(first);
                 d

@@ -47,6 +47,63 @@ use std::time::Duration;
 #[must_use = "futures do nothing unless polled"]
 pub struct BodyDeadline<F> {
     read: F,
+    timer: BodyTimer,
+}
+
+impl<F: Future + Unpin> BodyDeadline<F> {
+    /// `read` under a deadline of `timeout` (see the type's docs for when it starts).
+    pub const fn new(timeout: Duration, read: F) -> Self {
+        Self {
+            read,
+            timer: BodyTimer::new(timeout),
+        }
+    }
+}
+
+impl<F: Future + Unpin> Future for BodyDeadline<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let read = &mut this.read;
+        this.timer.poll_read(cx, |cx| Pin::new(read).poll(cx))
+    }
+}
+
+/// The timer of a [`BodyDeadline`], for an adapter that polls its body by
+/// hand in a future of its own (no inner future to wrap): each poll of the
+/// body goes through [`BodyTimer::poll_read`], which arms the timer as
+/// [`BodyDeadline`] does, on the second miss.
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::task::Poll;
+/// use std::time::Duration;
+/// use hookwise::BodyTimer;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mut timer = BodyTimer::new(Duration::from_millis(10));
+/// let mut polls = 0;
+/// // A body that is there on the third poll: before the deadline.
+/// let got = poll_fn(|cx| {
+///     timer.poll_read(cx, |_| {
+///         polls += 1;
+///         if polls == 3 { Poll::Ready("body") } else { Poll::Pending }
+///     })
+/// })
+/// .await;
+/// assert_eq!(got, Some("body"));
+///
+/// // One that never comes is cut off.
+/// let mut timer = BodyTimer::new(Duration::from_millis(10));
+/// assert_eq!(poll_fn(|cx| timer.poll_read(cx, |_| Poll::<()>::Pending)).await, None);
+/// # }
+/// ```
+///
+/// # Panics
+/// When the timer is armed outside a Tokio runtime with its time driver.
+pub struct BodyTimer {
     timeout: Duration,
     timer: Timer,
 }
@@ -59,24 +116,26 @@ enum Timer {
     Armed(Pin<Box<tokio::time::Sleep>>),
 }
 
-impl<F: Future + Unpin> BodyDeadline<F> {
-    /// `read` under a deadline of `timeout` (see the type's docs for when it starts).
-    pub const fn new(timeout: Duration, read: F) -> Self {
+impl BodyTimer {
+    /// A deadline of `timeout`, not yet started.
+    pub const fn new(timeout: Duration) -> Self {
         Self {
-            read,
             timeout,
             timer: Timer::Unarmed,
         }
     }
-}
 
-impl<F: Future + Unpin> Future for BodyDeadline<F> {
-    type Output = Option<F::Output>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
+    /// Polls the read (`read`, given this poll's context) under the
+    /// deadline: `Ready(Some(_))` with its output, `Ready(None)` when the
+    /// deadline passed first, `Pending` otherwise (the task is woken by the
+    /// read, by the timer, or, at the first miss, by itself).
+    pub fn poll_read<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        read: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<Option<T>> {
         let had_budget = tokio::task::coop::has_budget_remaining();
-        if let Poll::Ready(out) = Pin::new(&mut this.read).poll(cx) {
+        if let Poll::Ready(out) = read(cx) {
             return Poll::Ready(Some(out));
         }
         // As `tokio::time::timeout` does: when the read used up the task's
@@ -91,16 +150,16 @@ impl<F: Future + Unpin> Future for BodyDeadline<F> {
             };
             fired.map(|()| None)
         };
-        match &mut this.timer {
+        match &mut self.timer {
             Timer::Unarmed => {
-                this.timer = Timer::Yielded;
+                self.timer = Timer::Yielded;
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }
             Timer::Yielded => {
-                let mut sleep = Box::pin(tokio::time::sleep(this.timeout));
+                let mut sleep = Box::pin(tokio::time::sleep(self.timeout));
                 let out = check(sleep.as_mut(), cx);
-                this.timer = Timer::Armed(sleep);
+                self.timer = Timer::Armed(sleep);
                 out
             }
             Timer::Armed(sleep) => check(sleep.as_mut(), cx),
@@ -108,16 +167,24 @@ impl<F: Future + Unpin> Future for BodyDeadline<F> {
     }
 }
 
-impl<F> std::fmt::Debug for BodyDeadline<F> {
+impl std::fmt::Debug for BodyTimer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let timer = match self.timer {
             Timer::Unarmed => "unarmed",
             Timer::Yielded => "yielded",
             Timer::Armed(_) => "armed",
         };
-        f.debug_struct("BodyDeadline")
+        f.debug_struct("BodyTimer")
             .field("timeout", &self.timeout)
             .field("timer", &timer)
+            .finish()
+    }
+}
+
+impl<F> std::fmt::Debug for BodyDeadline<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyDeadline")
+            .field("timer", &self.timer)
             .finish_non_exhaustive()
     }
 }
@@ -174,9 +241,9 @@ mod tests {
         assert!(Pin::new(&mut next).poll(&mut cx).is_pending());
         // The miss woke the task itself, so it is polled again.
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
-        assert!(matches!(next.timer, Timer::Yielded));
+        assert!(matches!(next.timer.timer, Timer::Yielded));
         assert_eq!(Pin::new(&mut next).poll(&mut cx), Poll::Ready(Some("body")));
-        assert!(matches!(next.timer, Timer::Yielded));
+        assert!(matches!(next.timer.timer, Timer::Yielded));
     }
 
     #[tokio::test]
@@ -186,7 +253,7 @@ mod tests {
         let mut cx = Context::from_waker(waker);
         assert!(Pin::new(&mut slow).poll(&mut cx).is_pending());
         assert!(Pin::new(&mut slow).poll(&mut cx).is_pending());
-        assert!(matches!(slow.timer, Timer::Armed(_)));
+        assert!(matches!(slow.timer.timer, Timer::Armed(_)));
         // Before the deadline the body still gets through.
         assert_eq!(Pin::new(&mut slow).poll(&mut cx), Poll::Ready(Some("body")));
     }

@@ -27,7 +27,7 @@ mod verifier;
 pub use crate::body::BodyBuffer;
 pub use crate::check::Check;
 pub use crate::clock::{Clock, FixedClock, SystemClock, Tolerance};
-pub use crate::deadline::BodyDeadline;
+pub use crate::deadline::{BodyDeadline, BodyTimer};
 pub use crate::delivery::Delivery;
 pub use crate::error::{ConfigError, Diagnosis, Reason, Rejection};
 pub use crate::headers::{HeaderList, Headers, Lookup, lookup_lowercase, parse_content_length};

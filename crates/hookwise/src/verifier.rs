@@ -4,7 +4,7 @@ use std::borrow::BorrowMut;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::replay::{Admission, ReplayGuard, ReplayStore, Reserve, Token};
+use crate::replay::{Admission, ReplayGuard, ReplayStore, Reserve, StoreError, Token};
 use crate::scheme::{Pending, PreparedKey, Scheme};
 use crate::{
     Check, Clock, ConfigError, Delivery, Key, Keyring, Reason, Rejection, RequestParts,
@@ -376,41 +376,100 @@ impl Verifier {
     /// processed; [`Reason::StoreUnavailable`] (503) when the store fails and
     /// fail-open is not configured.
     pub async fn admit(&self, delivery: &Delivery) -> Result<Admission, Rejection> {
+        if let Some(now) = self.admit_now(delivery) {
+            return now;
+        }
         let i = &*self.inner;
         let Some(store) = &i.store else {
             return Ok(Admission::Proceed(ReplayGuard::inert()));
         };
         let token = Token::new();
         let key = delivery.replay_key();
-        let guard = || {
-            ReplayGuard::new(
-                store.clone(),
-                key,
-                token,
-                self.retention_for(delivery),
-                i.fail_open,
-            )
+        // Over the network the reservation may be made even when its answer
+        // is lost (a timeout) or no longer awaited (this future dropped): a
+        // guard held across the call releases it then, so the sender's retry
+        // is not refused for the whole in-flight TTL.
+        let held = self.guard(store, delivery, token);
+        let reserved = store.reserve(key, &token, i.in_flight_ttl).await;
+        self.admission(store, delivery, token, reserved, Some(held))
+    }
+
+    /// [`Verifier::admit`] when the answer needs no waiting: without a
+    /// replay store, or with one that answers at once (the in-memory
+    /// store). `None` when the store is asynchronous (Redis): await
+    /// [`Verifier::admit`] then. An adapter that polls its own future calls
+    /// this first and allocates nothing for the common case.
+    ///
+    /// ```
+    /// use hookwise::replay::Admission;
+    /// use hookwise::{providers, HeaderList, RequestParts, Verifier};
+    ///
+    /// // The default replay store is the in-memory one.
+    /// let verifier = Verifier::new(providers::github(), "It's a Secret to Everybody").unwrap();
+    /// let headers = HeaderList::new()
+    ///     .with("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+    ///     .with("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    /// let delivery = verifier.verify(&RequestParts::new(&headers), b"Hello, World!").unwrap();
+    ///
+    /// let Some(Ok(Admission::Proceed(guard))) = verifier.admit_now(&delivery) else {
+    ///     panic!("the in-memory store answers at once, and this delivery is new");
+    /// };
+    /// // While it is held, the same delivery is refused (409)...
+    /// assert!(verifier.admit_now(&delivery).unwrap().is_err());
+    /// // ...and once committed, it is a duplicate.
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// guard.commit().await.unwrap();
+    /// # });
+    /// assert!(matches!(verifier.admit_now(&delivery), Some(Ok(Admission::Duplicate))));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Verifier::admit`].
+    pub fn admit_now(&self, delivery: &Delivery) -> Option<Result<Admission, Rejection>> {
+        let i = &*self.inner;
+        let Some(store) = &i.store else {
+            return Some(Ok(Admission::Proceed(ReplayGuard::inert())));
         };
-        let (reserved, mut held) = match store.reserve_sync(key, &token, i.in_flight_ttl) {
-            Some(r) => (r, None),
-            None => {
-                // Over the network the reservation may be made even when its
-                // answer is lost (a timeout) or no longer awaited (this future
-                // dropped): a guard held across the call releases it then, so the
-                // sender's retry is not refused for the whole in-flight TTL.
-                let held = guard();
-                (
-                    store.reserve(key, &token, i.in_flight_ttl).await,
-                    Some(held),
-                )
-            }
-        };
+        let token = Token::new();
+        let reserved = store.reserve_sync(delivery.replay_key(), &token, i.in_flight_ttl)?;
+        Some(self.admission(store, delivery, token, reserved, None))
+    }
+
+    /// The guard of a reservation of `delivery` under `token`.
+    fn guard(
+        &self,
+        store: &Arc<dyn ReplayStore>,
+        delivery: &Delivery,
+        token: Token,
+    ) -> ReplayGuard {
+        ReplayGuard::new(
+            store.clone(),
+            delivery.replay_key(),
+            token,
+            self.retention_for(delivery),
+            self.inner.fail_open,
+        )
+    }
+
+    /// What the store's answer to a reservation means (`held`: the guard
+    /// held while it was awaited).
+    fn admission(
+        &self,
+        store: &Arc<dyn ReplayStore>,
+        delivery: &Delivery,
+        token: Token,
+        reserved: Result<Reserve, StoreError>,
+        mut held: Option<ReplayGuard>,
+    ) -> Result<Admission, Rejection> {
+        let i = &*self.inner;
         // The store answered that the key is someone else's: nothing of ours to release.
         if let (Ok(Reserve::Committed | Reserve::InFlight), Some(h)) = (&reserved, held.as_mut()) {
             h.disarm();
         }
         match reserved {
-            Ok(Reserve::Reserved) => Ok(Admission::Proceed(held.take().unwrap_or_else(guard))),
+            Ok(Reserve::Reserved) => Ok(Admission::Proceed(
+                held.unwrap_or_else(|| self.guard(store, delivery, token)),
+            )),
             Ok(Reserve::Committed) => Ok(Admission::Duplicate),
             Ok(Reserve::InFlight) => Err(Rejection::new(
                 Reason::DuplicateInFlight,
@@ -599,7 +658,8 @@ impl VerifierBuilder {
         self
     }
     /// The deadline for receiving the whole body (default 10 s). The adapters
-    /// run it with [`BodyDeadline`](crate::BodyDeadline): it starts when the
+    /// run it with [`BodyDeadline`](crate::BodyDeadline) (actix) or its
+    /// [`BodyTimer`](crate::BodyTimer) (the Tower layer): it starts when the
     /// body is found missing the second time, at most one scheduler round
     /// after the body read's first poll.
     pub const fn body_timeout(mut self, d: Duration) -> Self {

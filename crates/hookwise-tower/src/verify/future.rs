@@ -3,14 +3,21 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use hookwise::replay::ReplayGuard;
+use bytes::Bytes;
+use hookwise::replay::{Admission, ReplayGuard};
+use hookwise::{Delivery, Rejection, Verifier};
 use http::{Request, Response};
+use http_body::Body;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::service::Verified;
+use super::layer::Shared;
+use super::rejection::OnRejection;
+use super::service::{Reading, duplicate, reject};
+use crate::BoxError;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -19,24 +26,35 @@ pin_project! {
     /// verifies, calls the inner service, then commits or releases the replay
     /// reservation.
     ///
+    /// A state machine polled in place: with no replay store or the
+    /// in-memory one, verifying allocates nothing of its own (a body of
+    /// several frames allocates its buffer; an asynchronous store, Redis,
+    /// its calls).
+    ///
     /// Dropping it at any point is safe: a held reservation is released in the
     /// background, so the sender's retry is processed.
-    pub struct ResponseFuture<S, B, ResBody>
+    pub struct ResponseFuture<S, R, B, ResBody>
     where
         S: Service<Request<B>, Response = Response<ResBody>>,
     {
         #[pin]
-        state: State<S, S::Future, B, ResBody, S::Error>,
+        state: State<S, S::Future, R, B, ResBody, S::Error>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<S, F, B, ResBody, E> {
-        // Headers, body, signature and replay checks (boxed: one allocation).
-        Verifying {
-            verify: BoxFuture<Verified<B, ResBody>>,
-            service: Option<S>,
+    enum State<S, F, R, B, ResBody, E> {
+        // Headers, body and signature (steps 0-3), the body pinned here.
+        Reading {
+            #[pin]
+            body: B,
+            reading: Reading<S, R>,
+        },
+        // The replay check with an asynchronous store (step 4).
+        Admitting {
+            admit: BoxFuture<(Result<Admission, Rejection>, Delivery)>,
+            admitted: Option<Admitted<S, R, B>>,
         },
         // The inner service runs; the guard is held until it answers.
         Calling {
@@ -53,23 +71,40 @@ pin_project! {
     }
 }
 
-impl<S, B, ResBody> ResponseFuture<S, B, ResBody>
+/// What the request goes on with once the store admits it.
+struct Admitted<S, R, B> {
+    shared: Arc<Shared<R>>,
+    req: Request<B>,
+    service: S,
+}
+
+impl<S, R, B, ResBody> ResponseFuture<S, R, B, ResBody>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
 {
-    pub(crate) const fn new(verify: BoxFuture<Verified<B, ResBody>>, service: S) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared<R>>,
+        parts: http::request::Parts,
+        service: S,
+        body: B,
+        unread: bool,
+    ) -> Self {
         Self {
-            state: State::Verifying {
-                verify,
-                service: Some(service),
+            state: State::Reading {
+                body,
+                reading: Reading::new(shared, parts, service, unread),
             },
         }
     }
 }
 
-impl<S, B, ResBody> Future for ResponseFuture<S, B, ResBody>
+impl<S, R, B, ResBody> Future for ResponseFuture<S, R, B, ResBody>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
+    R: OnRejection<ResBody>,
+    B: Body + From<Bytes>,
+    B::Error: Into<BoxError>,
+    ResBody: From<Bytes>,
 {
     type Output = Result<Response<ResBody>, S::Error>;
 
@@ -79,22 +114,80 @@ where
         let mut state = self.project().state;
         loop {
             match state.as_mut().project() {
-                StateProj::Verifying { verify, service } => {
-                    let verified = ready!(verify.as_mut().poll(cx));
-                    match (verified, service.take()) {
-                        (Ok((req, guard)), Some(mut service)) => {
-                            let fut = service.call(req);
+                StateProj::Reading { body, reading } => {
+                    let verified = ready!(reading.poll_verify(body, cx));
+                    let answer = |res| Poll::Ready(Ok(res));
+                    let (bytes, delivery) = match verified {
+                        Ok(verified) => verified,
+                        Err(res) => {
+                            state.set(State::Done);
+                            return answer(res);
+                        }
+                    };
+                    let Some(mut service) = reading.service.take() else {
+                        state.set(State::Done);
+                        continue;
+                    };
+                    // 4. Replay: at once without a store or with the
+                    //    in-memory one; else through the store's calls.
+                    let Some(admission) = reading.shared.verifier.admit_now(&delivery) else {
+                        let req = reading.take_request(bytes, delivery.clone());
+                        let admit = admit(reading.shared.verifier.clone(), delivery);
+                        let admitted = Admitted {
+                            shared: Arc::clone(&reading.shared),
+                            req,
+                            service,
+                        };
+                        state.set(State::Admitting {
+                            admit,
+                            admitted: Some(admitted),
+                        });
+                        continue;
+                    };
+                    match admission {
+                        Ok(Admission::Proceed(guard)) => {
+                            let fut = service.call(reading.take_request(bytes, delivery));
                             state.set(State::Calling {
                                 fut,
                                 guard: Some(guard),
                             });
                         }
-                        (Err(response), _) => {
+                        Ok(Admission::Duplicate) => {
                             state.set(State::Done);
-                            return Poll::Ready(Ok(response));
+                            return answer(duplicate(delivery));
                         }
-                        (Ok(_), None) => state.set(State::Done),
+                        Err(rejection) => {
+                            let res = reading.reject(rejection);
+                            state.set(State::Done);
+                            return answer(res);
+                        }
                     }
+                }
+                StateProj::Admitting { admit, admitted } => {
+                    let (admission, delivery) = ready!(admit.as_mut().poll(cx));
+                    let Some(admitted) = admitted.take() else {
+                        state.set(State::Done);
+                        continue;
+                    };
+                    let Admitted {
+                        shared,
+                        req,
+                        mut service,
+                    } = admitted;
+                    let res = match admission {
+                        Ok(Admission::Proceed(guard)) => {
+                            let fut = service.call(req);
+                            state.set(State::Calling {
+                                fut,
+                                guard: Some(guard),
+                            });
+                            continue;
+                        }
+                        Ok(Admission::Duplicate) => duplicate(delivery),
+                        Err(rejection) => reject(&shared, rejection),
+                    };
+                    state.set(State::Done);
+                    return Poll::Ready(Ok(res));
                 }
                 StateProj::Calling { fut, guard } => {
                     let result = ready!(fut.poll(cx));
@@ -132,6 +225,18 @@ where
     }
 }
 
+/// The replay check through an asynchronous store; the delivery comes back
+/// with its answer.
+fn admit(
+    verifier: Verifier,
+    delivery: Delivery,
+) -> BoxFuture<(Result<Admission, Rejection>, Delivery)> {
+    Box::pin(async move {
+        let admission = verifier.admit(&delivery).await;
+        (admission, delivery)
+    })
+}
+
 fn settle(guard: ReplayGuard, success: bool) -> BoxFuture<()> {
     Box::pin(async move {
         let outcome = if success {
@@ -162,13 +267,14 @@ fn log_settle(success: bool, outcome: Result<(), hookwise::replay::StoreError>) 
     let _ = (e, success);
 }
 
-impl<S, B, ResBody> fmt::Debug for ResponseFuture<S, B, ResBody>
+impl<S, R, B, ResBody> fmt::Debug for ResponseFuture<S, R, B, ResBody>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
-            State::Verifying { .. } => "Verifying",
+            State::Reading { .. } => "Reading",
+            State::Admitting { .. } => "Admitting",
             State::Calling { .. } => "Calling",
             State::Settling { .. } => "Settling",
             State::Done => "Done",

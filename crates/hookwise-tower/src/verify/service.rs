@@ -2,15 +2,14 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
 use std::mem;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use hookwise::replay::{Admission, ReplayGuard};
 use hookwise::{
-    BodyDeadline, Delivery, PeerCertificates, Pending, Reason, Rejection, RequestParts, Verifier,
+    BodyTimer, Delivery, PeerCertificates, Pending, Reason, Rejection, RequestParts, Verifier,
 };
 use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body::Body;
@@ -22,7 +21,7 @@ use super::future::ResponseFuture;
 use super::layer::{RequestUriFn, Shared, own_uri, socket_addr_extension};
 use super::rejection::{DefaultOnRejection, OnRejection};
 use crate::BoxError;
-use crate::collect::{CollectError, collect};
+use crate::collect::{CollectError, Collector};
 
 /// The service produced by [`VerifyWebhook`](super::VerifyWebhook): verifies
 /// each request, then calls the inner service `S`.
@@ -104,14 +103,13 @@ impl<S, R, B, ResBody> Service<Request<B>> for VerifyWebhookService<S, R>
 where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone,
     R: OnRejection<ResBody>,
-    B: Body + From<Bytes> + Send + 'static,
-    B::Data: Send,
+    B: Body + From<Bytes>,
     B::Error: Into<BoxError>,
-    ResBody: From<Bytes> + Send + 'static,
+    ResBody: From<Bytes>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S, B, ResBody>;
+    type Future = ResponseFuture<S, R, B, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -122,177 +120,257 @@ where
         // may not be ready. Take it and leave the clone behind.
         let clone = self.inner.clone();
         let inner = mem::replace(&mut self.inner, clone);
-        // The parts and the body are the future's own arguments: a `Request`
-        // argument taken apart inside would be held twice.
         let (parts, body) = req.into_parts();
-        let verify = verify(Arc::clone(&self.shared), parts, body);
-        ResponseFuture::new(Box::pin(verify), inner)
+        let unread = !body.is_end_stream();
+        ResponseFuture::new(Arc::clone(&self.shared), parts, inner, body, unread)
     }
 }
 
-/// What the verification step produces: the request with its body re-attached
-/// and the replay reservation, or the response to answer instead.
-pub(crate) type Verified<B, ResBody> = Result<(Request<B>, ReplayGuard), Response<ResBody>>;
+/// A request being verified: steps 0-3 (handshake, headers, body, signature),
+/// run by the response future on this state in place. It is polled by hand,
+/// not written as an `async` block: the block's future had to be boxed (its
+/// type cannot be named in `Service::Future`), one allocation and an
+/// 896-byte move per request, on top of the box axum puts the whole response
+/// future in.
+pub(crate) struct Reading<S, R> {
+    pub(crate) shared: Arc<Shared<R>>,
+    /// Emptied when the request goes on.
+    parts: http::request::Parts,
+    pub(crate) service: Option<S>,
+    /// The header phase's result, filled in place (a returned one would be
+    /// moved, twice).
+    pending: Pending,
+    collector: Collector,
+    timer: BodyTimer,
+    /// Steps 0-2 (up to the announced size) have run: at the first poll.
+    begun: bool,
+    /// The body was not known to be empty when the request came in.
+    unread: bool,
+    http1: bool,
+}
 
-// A plain function returning an `async move` block rather than an `async fn`:
-// an `async fn` moves its arguments into locals of its own, and the future
-// then holds the parts twice (248 bytes more, which put it past the
-// allocator's small-size limit).
-#[allow(clippy::manual_async_fn)] // on purpose, as said above
-fn verify<R, B, ResBody>(
-    shared: Arc<Shared<R>>,
-    mut parts: http::request::Parts,
-    body: B,
-) -> impl Future<Output = Verified<B, ResBody>>
-where
-    R: OnRejection<ResBody>,
-    B: Body + From<Bytes> + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-    ResBody: From<Bytes>,
-{
-    async move {
+impl<S, R> Reading<S, R> {
+    pub(crate) fn new(
+        shared: Arc<Shared<R>>,
+        parts: http::request::Parts,
+        service: S,
+        unread: bool,
+    ) -> Self {
+        let verifier = &shared.verifier;
+        Self {
+            collector: Collector::new(verifier.max_body()),
+            timer: BodyTimer::new(verifier.body_timeout()),
+            pending: Pending::default(),
+            http1: parts.version <= http::Version::HTTP_11,
+            parts,
+            service: Some(service),
+            begun: false,
+            unread,
+            shared,
+        }
+    }
+
+    pub(crate) fn reject<ResBody>(&self, rejection: Rejection) -> Response<ResBody>
+    where
+        R: OnRejection<ResBody>,
+    {
+        reject(&self.shared, rejection)
+    }
+
+    /// An answer sent before the whole body was read is the last one on an
+    /// HTTP/1 connection: draining an unread (maybe huge, maybe endless) body
+    /// is what the limits exist to avoid, and a client that reused the
+    /// connection would fail its next request on it. `Connection: close`
+    /// tells it so.
+    fn closing<ResBody>(&self, mut res: Response<ResBody>) -> Response<ResBody> {
+        if self.http1 {
+            res.headers_mut()
+                .entry(header::CONNECTION)
+                .or_insert(HeaderValue::from_static("close"));
+        }
+        res
+    }
+
+    fn reject_unread<ResBody>(&self, rejection: Rejection) -> Response<ResBody>
+    where
+        R: OnRejection<ResBody>,
+    {
+        let res = self.reject(rejection);
+        if self.unread { self.closing(res) } else { res }
+    }
+
+    fn reject_read<ResBody>(&self, reason: Reason, detail: String) -> Response<ResBody>
+    where
+        R: OnRejection<ResBody>,
+    {
+        self.closing(self.reject(Rejection::new(reason, detail)))
+    }
+
+    /// Steps 0-3: the verified bytes and delivery, or the answer to give
+    /// instead (a rejection, or a sender's handshake).
+    pub(crate) fn poll_verify<B, ResBody>(
+        &mut self,
+        body: Pin<&mut B>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(Bytes, Delivery), Response<ResBody>>>
+    where
+        R: OnRejection<ResBody>,
+        B: Body,
+        B::Error: Into<BoxError>,
+        ResBody: From<Bytes>,
+    {
+        if !self.begun {
+            self.begun = true;
+            self.begin(body.as_ref().get_ref())?;
+        }
+        let parts = &self.parts;
+        let verifier = &self.shared.verifier;
+
+        // 2 (continued). The body, while it streams, under the limit and the
+        //    deadline (the timer is armed only if the body is not there at
+        //    once). From a body's second frame on, the header phase's result
+        //    moves into a digest fed as the frames arrive (handed back if the
+        //    scheme cannot).
+        let pending = &mut self.pending;
+        let digest = || match verifier.body_digest(mem::take(pending)) {
+            Ok(digest) => Some(digest),
+            Err(back) => {
+                *pending = back;
+                None
+            }
+        };
+        let collector = &mut self.collector;
+        let collected = ready!(
+            self.timer
+                .poll_read(cx, |cx| collector.poll_collect(body, cx, digest))
+        );
+        let max = verifier.max_body();
+        let (bytes, digest) = match collected {
+            Some(Ok(collected)) => collected,
+            Some(Err(CollectError::TooLarge)) => {
+                let detail = format!("body exceeds the limit of {max} bytes");
+                return Poll::Ready(Err(self.reject_read(Reason::BodyTooLarge, detail)));
+            }
+            Some(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
+                let detail = format!("body exceeds the limit of {max} bytes");
+                return Poll::Ready(Err(self.reject_read(Reason::BodyTooLarge, detail)));
+            }
+            Some(Err(CollectError::Body(e))) => {
+                let detail = format!("could not read the body: {e}");
+                return Poll::Ready(Err(self.reject_read(Reason::BodyUnreadable, detail)));
+            }
+            None => {
+                let detail = format!(
+                    "body not received within {} ms",
+                    verifier.body_timeout().as_millis()
+                );
+                return Poll::Ready(Err(self.reject_read(Reason::BodyTimeout, detail)));
+            }
+        };
+
+        // 3. Signature, over the exact bytes.
+        let verified = match digest {
+            Some(digest) => digest.verify(&bytes),
+            None => verifier.verify_body(&mut self.pending, &bytes),
+        };
+        let delivery = match verified {
+            Ok(delivery) => delivery,
+            Err(rejection) => return Poll::Ready(Err(self.reject(rejection))),
+        };
+
+        // 3b. A sender handshake, verified like any delivery, answered here.
+        if self.shared.handshakes {
+            let head = signed_head(parts, self.shared.request_uri);
+            if let Some(reply) = verifier.handshake(&head, &delivery, &bytes) {
+                #[cfg(feature = "tracing")]
+                tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
+                return Poll::Ready(Err(handshake_response(reply)));
+            }
+        }
+        Poll::Ready(Ok((bytes, delivery)))
+    }
+
+    /// Steps 0-2 up to the announced size, before a single body byte is read.
+    fn begin<B: Body, ResBody>(&mut self, body: &B) -> Result<(), Response<ResBody>>
+    where
+        R: OnRejection<ResBody>,
+        ResBody: From<Bytes>,
+    {
+        let parts = &self.parts;
+        let shared = &*self.shared;
         let verifier = &shared.verifier;
         let head = |parts| signed_head(parts, shared.request_uri);
-        let reject = |rejection: Rejection| {
-            rejection.trace(verifier.provider());
-            let mut res = shared.on_rejection.on_rejection(&rejection);
-            res.extensions_mut().insert(rejection);
-            res
-        };
-        // An answer sent before the whole body was read is the last one on an
-        // HTTP/1 connection: draining an unread (maybe huge, maybe endless) body is
-        // what the limits exist to avoid, and a client that reused the connection
-        // would fail its next request on it. `Connection: close` tells it so.
-        let http1 = parts.version <= http::Version::HTTP_11;
-        let closing = |mut res: Response<ResBody>| {
-            if http1 {
-                res.headers_mut()
-                    .entry(header::CONNECTION)
-                    .or_insert(HeaderValue::from_static("close"));
-            }
-            res
-        };
-        let unread = !body.is_end_stream();
-        let reject_unread = |rejection: Rejection| {
-            let res = reject(rejection);
-            if unread { closing(res) } else { res }
-        };
 
         // 0. Meta's unsigned subscription check, when enabled and configured.
         if shared.handshakes {
-            let req = connection(verifier, shared.peer_addr, &parts, head(&parts));
+            let req = connection(verifier, shared.peer_addr, parts, head(parts));
             if let Some(answer) = verifier.pre_handshake(&req) {
-                return Err(answer.map(handshake_response).map_err(reject_unread)?);
-            }
-        }
-
-        // Steps 1-3 in a block of their own: what they hold across the body's
-        // await (the header phase's result, the timed collection) is dead before
-        // the replay step's, so the future keeps one or the other, not both.
-        let (bytes, delivery) = {
-            // 1. Headers (and the connection: address, client certificates), before a
-            //    single body byte is read.
-            //    Filled in place: the future holds the result once, where a
-            //    returned one would be moved into it (twice, through the `?`).
-            let mut pending = Pending::default();
-            {
-                let req = connection(verifier, shared.peer_addr, &parts, head(&parts));
-                verifier.check_headers_into(&req, &mut pending)
-            }
-            .map_err(reject_unread)?;
-
-            // 2. Size: by Content-Length (or an exact size hint) without reading, then
-            //    while streaming, under the deadline.
-            let max = verifier.max_body();
-            let max_u64 = u64::try_from(max).unwrap_or(u64::MAX);
-            let announced = content_length(&parts.headers).max(Some(body.size_hint().lower()));
-            if let Some(len) = announced.filter(|&len| len > max_u64) {
-                return Err(reject_unread(Rejection::new(
-                    Reason::BodyTooLarge,
-                    format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
-                )));
-            }
-            // From a body's second frame on, the header phase's result moves into a
-            // digest fed as the frames arrive (handed back if the scheme cannot).
-            let digest = || match verifier.body_digest(mem::take(&mut pending)) {
-                Ok(digest) => Some(digest),
-                Err(back) => {
-                    pending = back;
-                    None
-                }
-            };
-            // The timer is armed only if the body is not there at once.
-            let collected = {
-                let read = std::pin::pin!(collect(body, max, digest));
-                BodyDeadline::new(verifier.body_timeout(), read).await
-            };
-            let (bytes, digest) = match collected {
-                Some(Ok(collected)) => collected,
-                Some(Err(CollectError::TooLarge)) => {
-                    return Err(closing(reject(Rejection::new(
-                        Reason::BodyTooLarge,
-                        format!("body exceeds the limit of {max} bytes"),
-                    ))));
-                }
-                Some(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
-                    return Err(closing(reject(Rejection::new(
-                        Reason::BodyTooLarge,
-                        format!("body exceeds the limit of {max} bytes"),
-                    ))));
-                }
-                Some(Err(CollectError::Body(e))) => {
-                    return Err(closing(reject(Rejection::new(
-                        Reason::BodyUnreadable,
-                        format!("could not read the body: {e}"),
-                    ))));
-                }
-                None => {
-                    return Err(closing(reject(Rejection::new(
-                        Reason::BodyTimeout,
-                        format!(
-                            "body not received within {} ms",
-                            verifier.body_timeout().as_millis()
-                        ),
-                    ))));
-                }
-            };
-
-            // 3. Signature, over the exact bytes.
-            let delivery = match digest {
-                Some(digest) => digest.verify(&bytes),
-                None => verifier.verify_body(&mut pending, &bytes),
-            }
-            .map_err(reject)?;
-
-            // 3b. A sender handshake, verified like any delivery, answered here.
-            if shared.handshakes {
-                if let Some(reply) = verifier.handshake(&head(&parts), &delivery, &bytes) {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
-                    return Err(handshake_response(reply));
-                }
-            }
-            (bytes, delivery)
-        };
-
-        // 4. Replay.
-        match verifier.admit(&delivery).await {
-            Ok(Admission::Proceed(guard)) => {
-                // For the extractors and the event router: the bytes and the
-                // delivery verified, whatever becomes of the body and of the
-                // public `Delivery` extension on their way to the handler.
-                #[cfg(feature = "axum")]
-                parts.extensions.insert(crate::extract::Verified {
-                    body: bytes.clone(),
-                    delivery: delivery.clone(),
+                return Err(match answer {
+                    Ok(reply) => handshake_response(reply),
+                    Err(rejection) => self.reject_unread(rejection),
                 });
-                parts.extensions.insert(delivery);
-                Ok((Request::from_parts(parts, B::from(bytes)), guard))
             }
-            Ok(Admission::Duplicate) => Err(duplicate(delivery)),
-            Err(rejection) => Err(reject(rejection)),
         }
+
+        // 1. Headers (and the connection: address, client certificates).
+        let req = connection(verifier, shared.peer_addr, parts, head(parts));
+        if let Err(rejection) = verifier.check_headers_into(&req, &mut self.pending) {
+            return Err(self.reject_unread(rejection));
+        }
+
+        // 2. Size: by Content-Length (or an exact size hint) without reading.
+        let max = verifier.max_body();
+        let max_u64 = u64::try_from(max).unwrap_or(u64::MAX);
+        let announced = content_length(&parts.headers).max(Some(body.size_hint().lower()));
+        if let Some(len) = announced.filter(|&len| len > max_u64) {
+            return Err(self.reject_unread(Rejection::new(
+                Reason::BodyTooLarge,
+                format!("announced body of {len} bytes exceeds the limit of {max} bytes"),
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `rejection` as the layer's response, the rejection in its extensions.
+pub(crate) fn reject<R: OnRejection<ResBody>, ResBody>(
+    shared: &Shared<R>,
+    rejection: Rejection,
+) -> Response<ResBody> {
+    rejection.trace(shared.verifier.provider());
+    let mut res = shared.on_rejection.on_rejection(&rejection);
+    res.extensions_mut().insert(rejection);
+    res
+}
+
+impl<S, R> Reading<S, R> {
+    /// Step 4 passed: the request to go on with, its body re-attached, the
+    /// bytes and the delivery verified in its extensions. The parts are
+    /// moved into it field by field: a whole `Parts` moved out of the state
+    /// was copied four times on its way into the request.
+    #[inline(always)]
+    pub(crate) fn take_request<B: From<Bytes>>(
+        &mut self,
+        bytes: Bytes,
+        delivery: Delivery,
+    ) -> Request<B> {
+        let parts = &mut self.parts;
+        // For the extractors and the event router: the bytes and the delivery
+        // verified, whatever becomes of the body and of the public `Delivery`
+        // extension on their way to the handler.
+        #[cfg(feature = "axum")]
+        parts.extensions.insert(crate::extract::Verified {
+            body: bytes.clone(),
+            delivery: delivery.clone(),
+        });
+        parts.extensions.insert(delivery);
+        let mut req = Request::new(B::from(bytes));
+        *req.method_mut() = mem::take(&mut parts.method);
+        mem::swap(req.uri_mut(), &mut parts.uri);
+        *req.version_mut() = parts.version;
+        mem::swap(req.headers_mut(), &mut parts.headers);
+        mem::swap(req.extensions_mut(), &mut parts.extensions);
+        req
     }
 }
 
@@ -357,7 +435,7 @@ fn is_length_limit(e: &(dyn StdError + 'static)) -> bool {
 
 /// `200` + `hookwise-duplicate: true` + `{"duplicate":true,…}`: the sender
 /// stops retrying, the handler does not run.
-fn duplicate<ResBody: From<Bytes>>(delivery: Delivery) -> Response<ResBody> {
+pub(crate) fn duplicate<ResBody: From<Bytes>>(delivery: Delivery) -> Response<ResBody> {
     #[cfg(feature = "tracing")]
     tracing::debug!(
         target: "hookwise::replay",
@@ -824,5 +902,56 @@ mod tests {
         assert_eq!(res.body().as_ref(), b"missing_signature");
         assert!(res.extensions().get::<Rejection>().is_some());
         let _inner = svc.into_inner();
+    }
+
+    /// A body that is not `Send` (an `Rc` inside), of one frame.
+    struct LocalBody(Option<Bytes>, std::marker::PhantomData<std::rc::Rc<()>>);
+
+    impl From<Bytes> for LocalBody {
+        fn from(bytes: Bytes) -> Self {
+            Self(Some(bytes), std::marker::PhantomData)
+        }
+    }
+
+    impl Body for LocalBody {
+        type Data = Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+            Poll::Ready(self.0.take().map(|b| Ok(http_body::Frame::data(b))))
+        }
+        fn is_end_stream(&self) -> bool {
+            self.0.is_none()
+        }
+    }
+
+    /// The response future boxes nothing that would need the body to be
+    /// `Send`: a single-threaded service with a body that is not is verified
+    /// as any other.
+    #[tokio::test]
+    async fn a_body_that_is_not_send_is_verified() {
+        let svc = ServiceBuilder::new()
+            .layer(VerifyWebhook::new(verifier()))
+            .service_fn(|req: Request<LocalBody>| async move {
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                Ok::<_, Infallible>(Response::new(body))
+            });
+        let body = Bytes::from_static(b"{\"zen\":1}");
+        let ok = signed(&body, "ok")
+            .body(LocalBody::from(body.clone()))
+            .unwrap();
+        let res = svc.clone().oneshot(ok).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.into_body(), body);
+
+        let tampered = signed(&body, "ok")
+            .body(LocalBody::from(Bytes::from_static(b"{\"zen\":2}")))
+            .unwrap();
+        let res = svc.oneshot(tampered).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let rejection = res.extensions().get::<Rejection>().unwrap();
+        assert_eq!(rejection.code(), "signature_mismatch");
     }
 }
