@@ -48,7 +48,7 @@ impl Collector {
 
     /// Reads what frames are there; `Ready` with the whole body once it
     /// ended. `start_digest` is asked for a digest (once per collection) at
-    /// the second frame of data.
+    /// the second non-empty frame of data.
     pub(crate) fn poll_collect<B>(
         &mut self,
         mut body: Pin<&mut B>,

@@ -85,11 +85,16 @@ impl<F: Future + Unpin> Future for BodyDeadline<F> {
 /// # async fn main() {
 /// let mut timer = BodyTimer::new(Duration::from_millis(10));
 /// let mut polls = 0;
-/// // A body that is there on the third poll: before the deadline.
+/// // A body that is there on the third poll (it wakes its task when it
+/// // is not yet, as a real body does when data arrives): before the deadline.
 /// let got = poll_fn(|cx| {
-///     timer.poll_read(cx, |_| {
+///     timer.poll_read(cx, |cx| {
 ///         polls += 1;
-///         if polls == 3 { Poll::Ready("body") } else { Poll::Pending }
+///         if polls == 3 {
+///             return Poll::Ready("body");
+///         }
+///         cx.waker().wake_by_ref();
+///         Poll::Pending
 ///     })
 /// })
 /// .await;

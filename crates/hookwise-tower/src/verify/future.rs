@@ -26,10 +26,12 @@ pin_project! {
     /// verifies, calls the inner service, then commits or releases the replay
     /// reservation.
     ///
-    /// A state machine polled in place: with no replay store or the
-    /// in-memory one, verifying allocates nothing of its own (a body of
-    /// several frames allocates its buffer; an asynchronous store, Redis,
-    /// its calls).
+    /// A state machine polled in place, with the body pinned in it: no
+    /// future of its own is boxed for the verification (an asynchronous
+    /// replay store, Redis, boxes its calls). What still allocates: the
+    /// buffer of a body whose first data frame does not end it, the timer
+    /// once armed (the body missing twice), and the replay guard's state.
+    /// `Unpin` when the body and the inner service's future are.
     ///
     /// Dropping it at any point is safe: a held reservation is released in the
     /// background, so the sender's retry is processed.

@@ -509,8 +509,13 @@ mod tests {
     /// The layer around a handler that counts its runs and behaves as the
     /// `x-test` header says: `ok`, `fail` (500), `panic`, `hang`.
     fn service(calls: Arc<AtomicUsize>) -> Svc {
+        service_with(verifier(), calls)
+    }
+
+    /// [`service`] with the given verifier.
+    fn service_with(verifier: Verifier, calls: Arc<AtomicUsize>) -> Svc {
         let svc = ServiceBuilder::new()
-            .layer(VerifyWebhook::new(verifier()))
+            .layer(VerifyWebhook::new(verifier))
             .service_fn(move |req: Request<TestBody>| {
                 let calls = calls.clone();
                 async move {
@@ -953,5 +958,164 @@ mod tests {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         let rejection = res.extensions().get::<Rejection>().unwrap();
         assert_eq!(rejection.code(), "signature_mismatch");
+    }
+
+    /// The in-memory store behind an asynchronous interface only, as Redis
+    /// is: every call answers a scheduler round later. `down` makes it fail;
+    /// `lose_next` lets one reservation be made but its answer never come
+    /// (a lost reply, a timeout).
+    #[derive(Debug)]
+    struct Remote {
+        inner: hookwise::replay::MemoryStore,
+        down: AtomicBool,
+        lose_next: AtomicBool,
+    }
+
+    impl Remote {
+        fn new() -> Arc<Self> {
+            Arc::new(Self {
+                inner: hookwise::replay::MemoryStore::new(100),
+                down: AtomicBool::new(false),
+                lose_next: AtomicBool::new(false),
+            })
+        }
+    }
+
+    impl hookwise::replay::ReplayStore for Remote {
+        fn reserve<'a>(
+            &'a self,
+            key: &'a str,
+            token: &'a hookwise::replay::Token,
+            ttl: Duration,
+        ) -> hookwise::replay::BoxFuture<
+            'a,
+            Result<hookwise::replay::Reserve, hookwise::replay::StoreError>,
+        > {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                if self.down.load(Ordering::SeqCst) {
+                    return Err(hookwise::replay::StoreError("connection refused".into()));
+                }
+                let reserved = self.inner.reserve(key, token, ttl).await;
+                if self.lose_next.swap(false, Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
+                reserved
+            })
+        }
+        fn commit<'a>(
+            &'a self,
+            key: &'a str,
+            token: &'a hookwise::replay::Token,
+            retention: Duration,
+        ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                self.inner.commit(key, token, retention).await
+            })
+        }
+        fn release<'a>(
+            &'a self,
+            key: &'a str,
+            token: &'a hookwise::replay::Token,
+        ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                self.inner.release(key, token).await
+            })
+        }
+    }
+
+    fn remote_verifier(store: &Arc<Remote>, fail_open: bool) -> Verifier {
+        Verifier::builder(providers::github())
+            .secret(SECRET)
+            .unwrap()
+            .max_body(64)
+            .replay_store_arc(store.clone())
+            .fail_open(fail_open)
+            .build()
+            .unwrap()
+    }
+
+    /// With a store that only answers asynchronously, the replay check is
+    /// awaited: a new delivery runs the handler, its repeat is a duplicate,
+    /// and one arriving while the first is in the handler gets 409.
+    #[tokio::test]
+    async fn an_asynchronous_store_admits_refuses_and_answers_duplicates() {
+        let store = Remote::new();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let svc = service_with(remote_verifier(&store, false), calls.clone());
+
+        let first = svc.clone().oneshot(req(b"{\"n\":1}", "ok")).await.unwrap();
+        assert_eq!(first.status(), StatusCode::OK);
+        assert_eq!(first.body().as_ref(), b"{\"n\":1}");
+        let again = svc.clone().oneshot(req(b"{\"n\":1}", "ok")).await.unwrap();
+        assert_eq!(again.status(), StatusCode::OK);
+        assert_eq!(again.headers()[DUPLICATE_HEADER], "true");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        let mut hanging = Box::pin(svc.clone().oneshot(req(b"{\"n\":2}", "hang")));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), &mut hanging)
+                .await
+                .is_err()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let busy = svc.clone().oneshot(req(b"{\"n\":2}", "ok")).await.unwrap();
+        assert_eq!(busy.status(), StatusCode::CONFLICT);
+        drop(hanging);
+        let retry = eventually_ok(&svc, b"{\"n\":2}").await;
+        assert_eq!(retry.status(), StatusCode::OK);
+        assert!(!retry.headers().contains_key(DUPLICATE_HEADER));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    /// A store that fails answers 503 and runs no handler, unless fail-open
+    /// was chosen.
+    #[tokio::test]
+    async fn an_asynchronous_store_that_fails_is_503_unless_fail_open() {
+        let store = Remote::new();
+        store.down.store(true, Ordering::SeqCst);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let closed = service_with(remote_verifier(&store, false), calls.clone());
+        let res = closed.oneshot(req(b"{}", "ok")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.extensions().get::<Rejection>().unwrap().code(),
+            "store_unavailable"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+
+        let open = service_with(remote_verifier(&store, true), calls.clone());
+        let res = open.oneshot(req(b"{}", "ok")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// The reservation was made but its answer never came, and the request
+    /// was given up (dropped while admitting): the reservation is released,
+    /// so the sender's retry runs the handler.
+    #[tokio::test]
+    async fn a_request_dropped_while_admitting_releases_its_reservation() {
+        let store = Remote::new();
+        store.lose_next.store(true, Ordering::SeqCst);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let svc = service_with(remote_verifier(&store, false), calls.clone());
+        let mut lost = Box::pin(svc.clone().oneshot(req(b"{}", "ok")));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), &mut lost)
+                .await
+                .is_err()
+        );
+        assert!(
+            !store.lose_next.load(Ordering::SeqCst),
+            "the reservation was made"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        drop(lost);
+        let retry = eventually_ok(&svc, b"{}").await;
+        assert_eq!(retry.status(), StatusCode::OK);
+        assert!(!retry.headers().contains_key(DUPLICATE_HEADER));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }
