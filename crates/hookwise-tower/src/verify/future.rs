@@ -16,7 +16,7 @@ use tower_service::Service;
 
 use super::layer::Shared;
 use super::rejection::OnRejection;
-use super::service::{Reading, duplicate, reject};
+use super::service::{Reading, duplicate, reject, take_request};
 use crate::BoxError;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -115,15 +115,15 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
         loop {
-            match state.as_mut().project() {
+            // Step 4's answer (from either replay path), taken after the match.
+            let next = match state.as_mut().project() {
                 StateProj::Reading { body, reading } => {
                     let verified = ready!(reading.poll_verify(body, cx));
-                    let answer = |res| Poll::Ready(Ok(res));
                     let (bytes, delivery) = match verified {
                         Ok(verified) => verified,
                         Err(res) => {
                             state.set(State::Done);
-                            return answer(res);
+                            return Poll::Ready(Ok(res));
                         }
                     };
                     let Some(mut service) = reading.service.take() else {
@@ -133,7 +133,7 @@ where
                     // 4. Replay: at once without a store or with the
                     //    in-memory one; else through the store's calls.
                     let Some(admission) = reading.shared.verifier.admit_now(&delivery) else {
-                        let req = reading.take_request(bytes, delivery.clone());
+                        let req = take_request(&mut reading.parts, bytes, delivery.clone());
                         let admit = admit(reading.shared.verifier.clone(), delivery);
                         let admitted = Admitted {
                             shared: Arc::clone(&reading.shared),
@@ -146,50 +146,32 @@ where
                         });
                         continue;
                     };
-                    match admission {
-                        Ok(Admission::Proceed(guard)) => {
-                            let fut = service.call(reading.take_request(bytes, delivery));
-                            state.set(State::Calling {
-                                fut,
-                                guard: Some(guard),
-                            });
-                        }
-                        Ok(Admission::Duplicate) => {
-                            state.set(State::Done);
-                            return answer(duplicate(delivery));
-                        }
-                        Err(rejection) => {
-                            let res = reading.reject(rejection);
-                            state.set(State::Done);
-                            return answer(res);
-                        }
-                    }
+                    proceed(
+                        admission,
+                        &mut service,
+                        delivery,
+                        |delivery| take_request(&mut reading.parts, bytes, delivery),
+                        |rejection| reject(&reading.shared, rejection),
+                    )
                 }
                 StateProj::Admitting { admit, admitted } => {
                     let (admission, delivery) = ready!(admit.as_mut().poll(cx));
-                    let Some(admitted) = admitted.take() else {
-                        state.set(State::Done);
-                        continue;
-                    };
-                    let Admitted {
+                    let Some(Admitted {
                         shared,
                         req,
                         mut service,
-                    } = admitted;
-                    let res = match admission {
-                        Ok(Admission::Proceed(guard)) => {
-                            let fut = service.call(req);
-                            state.set(State::Calling {
-                                fut,
-                                guard: Some(guard),
-                            });
-                            continue;
-                        }
-                        Ok(Admission::Duplicate) => duplicate(delivery),
-                        Err(rejection) => reject(&shared, rejection),
+                    }) = admitted.take()
+                    else {
+                        state.set(State::Done);
+                        continue;
                     };
-                    state.set(State::Done);
-                    return Poll::Ready(Ok(res));
+                    proceed(
+                        admission,
+                        &mut service,
+                        delivery,
+                        |_| req, // built before the store was asked
+                        |rejection| reject(&shared, rejection),
+                    )
                 }
                 StateProj::Calling { fut, guard } => {
                     let result = ready!(fut.poll(cx));
@@ -212,6 +194,7 @@ where
                         settle,
                         result: Some(result),
                     });
+                    continue;
                 }
                 StateProj::Settling { settle, result } => {
                     ready!(settle.as_mut().poll(cx));
@@ -220,10 +203,41 @@ where
                     if let Some(result) = result {
                         return Poll::Ready(result);
                     }
+                    continue;
                 }
                 StateProj::Done => panic!("`ResponseFuture` polled after completion"),
+            };
+            match next {
+                Ok((fut, guard)) => state.set(State::Calling {
+                    fut,
+                    guard: Some(guard),
+                }),
+                Err(res) => {
+                    state.set(State::Done);
+                    return Poll::Ready(Ok(res));
+                }
             }
         }
+    }
+}
+
+/// Step 4's answer: the inner service called with the request (`request`
+/// builds it from the delivery), or the response to give instead.
+fn proceed<S, B, ResBody>(
+    admission: Result<Admission, Rejection>,
+    service: &mut S,
+    delivery: Delivery,
+    request: impl FnOnce(Delivery) -> Request<B>,
+    reject: impl FnOnce(Rejection) -> Response<ResBody>,
+) -> Result<(S::Future, ReplayGuard), Response<ResBody>>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    match admission {
+        Ok(Admission::Proceed(guard)) => Ok((service.call(request(delivery)), guard)),
+        Ok(Admission::Duplicate) => Err(duplicate(delivery)),
+        Err(rejection) => Err(reject(rejection)),
     }
 }
 

@@ -135,7 +135,7 @@ where
 pub(crate) struct Reading<S, R> {
     pub(crate) shared: Arc<Shared<R>>,
     /// Emptied when the request goes on.
-    parts: http::request::Parts,
+    pub(crate) parts: http::request::Parts,
     pub(crate) service: Option<S>,
     /// The header phase's result, filled in place (a returned one would be
     /// moved, twice).
@@ -199,13 +199,6 @@ impl<S, R> Reading<S, R> {
         if self.unread { self.closing(res) } else { res }
     }
 
-    fn reject_read<ResBody>(&self, reason: Reason, detail: String) -> Response<ResBody>
-    where
-        R: OnRejection<ResBody>,
-    {
-        self.closing(self.reject(Rejection::new(reason, detail)))
-    }
-
     /// Steps 0-3: the verified bytes and delivery, or the answer to give
     /// instead (a rejection, or a sender's handshake).
     pub(crate) fn poll_verify<B, ResBody>(
@@ -223,7 +216,6 @@ impl<S, R> Reading<S, R> {
             self.begun = true;
             self.begin(body.as_ref().get_ref())?;
         }
-        let parts = &self.parts;
         let verifier = &self.shared.verifier;
 
         // 2 (continued). The body, while it streams, under the limit and the
@@ -245,28 +237,40 @@ impl<S, R> Reading<S, R> {
                 .poll_read(cx, |cx| collector.poll_collect(body, cx, digest))
         );
         let max = verifier.max_body();
-        let (bytes, digest) = match collected {
-            Some(Ok(collected)) => collected,
-            Some(Err(CollectError::TooLarge)) => {
-                let detail = format!("body exceeds the limit of {max} bytes");
-                return Poll::Ready(Err(self.reject_read(Reason::BodyTooLarge, detail)));
-            }
+        let (reason, detail) = match collected {
+            Some(Ok(collected)) => return self.conclude(collected),
+            Some(Err(CollectError::TooLarge)) => (Reason::BodyTooLarge, None),
             Some(Err(CollectError::Body(e))) if is_length_limit(&*e) => {
-                let detail = format!("body exceeds the limit of {max} bytes");
-                return Poll::Ready(Err(self.reject_read(Reason::BodyTooLarge, detail)));
+                (Reason::BodyTooLarge, None)
             }
-            Some(Err(CollectError::Body(e))) => {
-                let detail = format!("could not read the body: {e}");
-                return Poll::Ready(Err(self.reject_read(Reason::BodyUnreadable, detail)));
-            }
-            None => {
-                let detail = format!(
+            Some(Err(CollectError::Body(e))) => (
+                Reason::BodyUnreadable,
+                Some(format!("could not read the body: {e}")),
+            ),
+            None => (
+                Reason::BodyTimeout,
+                Some(format!(
                     "body not received within {} ms",
                     verifier.body_timeout().as_millis()
-                );
-                return Poll::Ready(Err(self.reject_read(Reason::BodyTimeout, detail)));
-            }
+                )),
+            ),
         };
+        let detail = detail.unwrap_or_else(|| format!("body exceeds the limit of {max} bytes"));
+        Poll::Ready(Err(
+            self.closing(self.reject(Rejection::new(reason, detail)))
+        ))
+    }
+
+    /// Step 3: the signature over the bytes collected, and a sender's handshake.
+    fn conclude<ResBody>(
+        &mut self,
+        (bytes, digest): (Bytes, Option<hookwise::BodyDigest>),
+    ) -> Poll<Result<(Bytes, Delivery), Response<ResBody>>>
+    where
+        R: OnRejection<ResBody>,
+        ResBody: From<Bytes>,
+    {
+        let verifier = &self.shared.verifier;
 
         // 3. Signature, over the exact bytes.
         let verified = match digest {
@@ -280,7 +284,7 @@ impl<S, R> Reading<S, R> {
 
         // 3b. A sender handshake, verified like any delivery, answered here.
         if self.shared.handshakes {
-            let head = signed_head(parts, self.shared.request_uri);
+            let head = signed_head(&self.parts, self.shared.request_uri);
             if let Some(reply) = verifier.handshake(&head, &delivery, &bytes) {
                 #[cfg(feature = "tracing")]
                 tracing::debug!(target: "hookwise::handshake", provider = delivery.provider(), kind = reply.kind, "handshake answered");
@@ -343,35 +347,32 @@ pub(crate) fn reject<R: OnRejection<ResBody>, ResBody>(
     res
 }
 
-impl<S, R> Reading<S, R> {
-    /// Step 4 passed: the request to go on with, its body re-attached, the
-    /// bytes and the delivery verified in its extensions. The parts are
-    /// moved into it field by field: a whole `Parts` moved out of the state
-    /// was copied four times on its way into the request.
-    #[inline(always)]
-    pub(crate) fn take_request<B: From<Bytes>>(
-        &mut self,
-        bytes: Bytes,
-        delivery: Delivery,
-    ) -> Request<B> {
-        let parts = &mut self.parts;
-        // For the extractors and the event router: the bytes and the delivery
-        // verified, whatever becomes of the body and of the public `Delivery`
-        // extension on their way to the handler.
-        #[cfg(feature = "axum")]
-        parts.extensions.insert(crate::extract::Verified {
-            body: bytes.clone(),
-            delivery: delivery.clone(),
-        });
-        parts.extensions.insert(delivery);
-        let mut req = Request::new(B::from(bytes));
-        *req.method_mut() = mem::take(&mut parts.method);
-        mem::swap(req.uri_mut(), &mut parts.uri);
-        *req.version_mut() = parts.version;
-        mem::swap(req.headers_mut(), &mut parts.headers);
-        mem::swap(req.extensions_mut(), &mut parts.extensions);
-        req
-    }
+/// Step 4 passed: the request to go on with, its body re-attached, the bytes
+/// and the delivery verified in its extensions. The parts are moved into it
+/// field by field (leaving `parts` empty): a whole `Parts` moved out of the
+/// future's state was copied four times on its way into the request.
+#[inline(always)]
+pub(crate) fn take_request<B: From<Bytes>>(
+    parts: &mut http::request::Parts,
+    bytes: Bytes,
+    delivery: Delivery,
+) -> Request<B> {
+    // For the extractors and the event router: the bytes and the delivery
+    // verified, whatever becomes of the body and of the public `Delivery`
+    // extension on their way to the handler.
+    #[cfg(feature = "axum")]
+    parts.extensions.insert(crate::extract::Verified {
+        body: bytes.clone(),
+        delivery: delivery.clone(),
+    });
+    parts.extensions.insert(delivery);
+    let mut req = Request::new(B::from(bytes));
+    *req.method_mut() = mem::take(&mut parts.method);
+    mem::swap(req.uri_mut(), &mut parts.uri);
+    *req.version_mut() = parts.version;
+    mem::swap(req.headers_mut(), &mut parts.headers);
+    mem::swap(req.extensions_mut(), &mut parts.extensions);
+    req
 }
 
 /// `req` with the connection's peer address and client certificates, when
@@ -960,13 +961,15 @@ mod tests {
         assert_eq!(rejection.code(), "signature_mismatch");
     }
 
+    use hookwise::replay::{BoxFuture, MemoryStore, ReplayStore, Reserve, StoreError, Token};
+
     /// The in-memory store behind an asynchronous interface only, as Redis
     /// is: every call answers a scheduler round later. `down` makes it fail;
     /// `lose_next` lets one reservation be made but its answer never come
     /// (a lost reply, a timeout).
     #[derive(Debug)]
     struct Remote {
-        inner: hookwise::replay::MemoryStore,
+        inner: MemoryStore,
         down: AtomicBool,
         lose_next: AtomicBool,
     }
@@ -974,27 +977,24 @@ mod tests {
     impl Remote {
         fn new() -> Arc<Self> {
             Arc::new(Self {
-                inner: hookwise::replay::MemoryStore::new(100),
+                inner: MemoryStore::new(100),
                 down: AtomicBool::new(false),
                 lose_next: AtomicBool::new(false),
             })
         }
     }
 
-    impl hookwise::replay::ReplayStore for Remote {
+    impl ReplayStore for Remote {
         fn reserve<'a>(
             &'a self,
             key: &'a str,
-            token: &'a hookwise::replay::Token,
+            token: &'a Token,
             ttl: Duration,
-        ) -> hookwise::replay::BoxFuture<
-            'a,
-            Result<hookwise::replay::Reserve, hookwise::replay::StoreError>,
-        > {
+        ) -> BoxFuture<'a, Result<Reserve, StoreError>> {
             Box::pin(async move {
                 tokio::task::yield_now().await;
                 if self.down.load(Ordering::SeqCst) {
-                    return Err(hookwise::replay::StoreError("connection refused".into()));
+                    return Err(StoreError("connection refused".into()));
                 }
                 let reserved = self.inner.reserve(key, token, ttl).await;
                 if self.lose_next.swap(false, Ordering::SeqCst) {
@@ -1006,9 +1006,9 @@ mod tests {
         fn commit<'a>(
             &'a self,
             key: &'a str,
-            token: &'a hookwise::replay::Token,
+            token: &'a Token,
             retention: Duration,
-        ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
             Box::pin(async move {
                 tokio::task::yield_now().await;
                 self.inner.commit(key, token, retention).await
@@ -1017,8 +1017,8 @@ mod tests {
         fn release<'a>(
             &'a self,
             key: &'a str,
-            token: &'a hookwise::replay::Token,
-        ) -> hookwise::replay::BoxFuture<'a, Result<(), hookwise::replay::StoreError>> {
+            token: &'a Token,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
             Box::pin(async move {
                 tokio::task::yield_now().await;
                 self.inner.release(key, token).await
